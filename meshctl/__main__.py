@@ -1,0 +1,3 @@
+from meshctl.cli.main import main
+
+main()

@@ -1,0 +1,67 @@
+"""Flags resolved once into a frozen options object and an output mode (black's WriteBack)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Mode(enum.Enum):
+    """What a run does with its result.
+
+    WRITE     print the manifests (stdout, or ``-o FILE``)
+    IN_PLACE  rewrite every input file (atomically, only the ones that change)
+    CHECK     write nothing; exit 1 when any document would change
+    DIFF      print a unified diff of what would change; exit 0
+    PATCH     print the RFC 6902 JSON Patch of every changed document
+    """
+
+    WRITE = "write"
+    IN_PLACE = "in-place"
+    CHECK = "check"
+    DIFF = "diff"
+    PATCH = "patch"
+
+
+class Operation(enum.Enum):
+    INJECT = "inject"
+    UNINJECT = "uninject"
+
+
+@dataclass(frozen=True)
+class Options:
+    filenames: tuple[str, ...]
+    recursive: bool = False
+    output: str | None = None
+    mode: Mode = Mode.WRITE
+    operation: Operation = Operation.INJECT
+    # profile / settings
+    inject_config_file: str | None = None
+    values_file: str | None = None
+    mesh_config_file: str | None = None
+    operator_file: str | None = None
+    hub: str | None = None
+    tag: str | None = None
+    revision: str = ""
+    native_sidecars: str = "auto"  # auto | true | false
+    proxy_image: str | None = None
+    proxy_init_image: str | None = None
+    compliance_policy: str = ""
+    jobs: int = 0  # 0 = decide from the input size
+
+    @property
+    def native_sidecars_enabled(self) -> bool:
+        """Offline there are no nodes to ask, so ``auto`` means the classic layout (istioctl)."""
+        return self.native_sidecars == "true"
+
+    @property
+    def uses_istio_config(self) -> bool:
+        return any(
+            f is not None
+            for f in (
+                self.inject_config_file,
+                self.values_file,
+                self.mesh_config_file,
+                self.operator_file,
+            )
+        )

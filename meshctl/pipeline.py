@@ -1,0 +1,251 @@
+"""The pipeline every front door runs: read -> find -> decide/render/merge -> emit -> report.
+
+``run`` takes resolved :class:`~meshctl.options.Options`, never prints and never exits: it
+returns the new text of every input, the JSON patches, and one :class:`Result` per workload.
+The CLI decides where those go. Nothing is emitted unless the whole run succeeded, so a broken
+document anywhere means no partial manifest anywhere.
+
+Speed: a document is composed into nodes only when it may be a workload (its top-level kind is
+a workload kind or ``List``, or the text mentions ``containers``). Everything else is copied as
+text; libyaml has already checked its syntax (see :mod:`meshctl.documents`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from meshctl.documents import Chunk, Source, read_sources
+from meshctl.errors import InputError, MeshctlError
+from meshctl.options import Operation, Options
+from meshctl.report import Result
+from meshctl.workloads import POD_TEMPLATE_PATHS, looks_like_workload, pod_template_path
+
+if TYPE_CHECKING:
+    from meshctl.inject import Injector
+
+
+@dataclass
+class DocumentChange:
+    """A document whose text changes, with the JSON patch that describes the change."""
+
+    source: str
+    document: int
+    kind: str
+    namespace: str
+    name: str
+    patch: list[dict[str, Any]]
+
+
+@dataclass
+class SourceResult:
+    source: Source
+    new_text: str
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text != self.source.text
+
+
+@dataclass
+class RunResult:
+    sources: list[SourceResult] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    changes: list[DocumentChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(s.changed for s in self.sources)
+
+
+def _needs_parse(chunk: Chunk) -> bool:
+    if not chunk.has_content():
+        return False
+    kind = chunk.kind_hint()
+    if kind is None or kind == "List" or kind in POD_TEMPLATE_PATHS:
+        return True
+    # an unknown kind may still carry a pod template; it cannot without a containers key
+    return "containers" in chunk.text
+
+
+def _meta(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    name = meta.get("name") or meta.get("generateName") or "<unnamed>"
+    namespace = meta.get("namespace") or "default"
+    return str(obj.get("kind") or "<nokind>"), str(namespace), str(name)
+
+
+class Processor:
+    """Processes documents with one injector (built once per run: templates compiled once)."""
+
+    def __init__(self, injector: Injector, operation: Operation) -> None:
+        self.injector = injector
+        self.operation = operation
+
+    def _one_object(
+        self, obj: Any, chunk: Chunk, results: list[Result]
+    ) -> Any:
+        """Return the new object (or the same object when unchanged)."""
+        if not isinstance(obj, dict):
+            return obj
+        path = pod_template_path(obj)
+        kind, namespace, name = _meta(obj)
+        if path is None:
+            if looks_like_workload(obj):
+                results.append(
+                    Result(
+                        kind, namespace, name, "skipped", "unknown_kind", chunk.source, chunk.index,
+                        (
+                            f"kind {kind} has a pod template but meshctl does not know it; "
+                            "passed through unchanged",
+                        ),
+                    )
+                )
+            return obj
+        if self.operation is Operation.UNINJECT:
+            new = self.injector.strip(obj, path)
+            changed = new != obj
+            results.append(
+                Result(
+                    kind, namespace, name, "uninjected" if changed else "unchanged",
+                    "uninjected" if changed else "not_injected", chunk.source, chunk.index,
+                )
+            )
+            return new if changed else obj
+        outcome = self.injector.inject(obj, path)
+        if outcome.action == "skipped" or outcome.obj is None:
+            results.append(
+                Result(
+                    kind, namespace, name, "skipped", outcome.reason, chunk.source, chunk.index,
+                    tuple(outcome.warnings),
+                )
+            )
+            return obj
+        new = outcome.obj
+        if new == obj:
+            action, reason = "unchanged", "up_to_date"
+        else:
+            action, reason = "injected", "injected"
+        results.append(
+            Result(
+                kind, namespace, name, action, reason, chunk.source, chunk.index,
+                tuple(outcome.warnings),
+            )
+        )
+        return new
+
+    def process(self, chunk: Chunk) -> tuple[str, list[Result], DocumentChange | None]:
+        from meshctl.errors import MeshctlError as _Err
+        from meshctl.patch import make_patch
+        from meshctl.textedit import apply_patch_to_text
+        from meshctl.yamlsrc import YamlSyntaxError, load_document
+
+        results: list[Result] = []
+        if not _needs_parse(chunk):
+            return chunk.text, results, None
+        try:
+            doc = load_document(chunk.text)
+        except YamlSyntaxError as exc:
+            raise InputError(
+                f"invalid YAML: {exc.problem}",
+                source=chunk.source,
+                document=chunk.index,
+                line=chunk.start_line + exc.line - 1,
+            ) from None
+        data = doc.data
+        try:
+            if isinstance(data, dict) and data.get("kind") == "List" and isinstance(
+                data.get("items"), list
+            ):
+                items = data["items"]
+                new_items = [self._one_object(item, chunk, results) for item in items]
+                if any(a is not b for a, b in zip(new_items, items, strict=True)):
+                    new_data: Any = copy.copy(data)
+                    new_data["items"] = new_items
+                else:
+                    new_data = data
+            else:
+                new_data = self._one_object(data, chunk, results)
+        except _Err as exc:
+            raise exc.located(
+                source=chunk.source, document=chunk.index, line=_first_content_line(chunk)
+            ) from None
+        if new_data is data:
+            return chunk.text, results, None
+        ops = make_patch(data, new_data)
+        if not ops:
+            return chunk.text, results, None
+        text = apply_patch_to_text(doc, ops)
+        kind, namespace, name = _meta(data) if isinstance(data, dict) else ("", "", "")
+        change = DocumentChange(chunk.source, chunk.index, kind, namespace, name, ops)
+        return text, results, change
+
+
+def _first_content_line(chunk: Chunk) -> int:
+    for offset, line in enumerate(chunk.text.splitlines()):
+        s = line.strip()
+        if s and not s.startswith("#") and s not in ("---",):
+            return chunk.start_line + offset
+    return chunk.start_line
+
+
+InjectorFactory = Callable[[Options], "Injector"]
+
+
+def make_injector(opts: Options) -> Injector:
+    """The injector for these options: the built-in profile, or the user's Istio config."""
+    from meshctl.inject import Injector
+    from meshctl.profile import settings_for
+
+    return Injector(settings_for(opts))
+
+
+def run(
+    opts: Options,
+    *,
+    stdin: Callable[[], bytes] | None = None,
+    injector_factory: InjectorFactory = make_injector,
+) -> RunResult:
+    """Run the whole pipeline; raises MeshctlError on any problem, before emitting anything."""
+    if not opts.filenames:
+        raise InputError("filename not specified (see --filename or -f)")
+    sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
+    injector = injector_factory(opts)
+    processor = Processor(injector, opts.operation)
+    out = RunResult()
+    for src in sources:
+        parts: list[str] = []
+        for chunk in src.chunks:
+            try:
+                text, results, change = processor.process(chunk)
+            except MeshctlError:
+                raise
+            parts.append(text)
+            out.results.extend(results)
+            if change is not None:
+                out.changes.append(change)
+        out.sources.append(SourceResult(src, "".join(parts)))
+    return out
+
+
+def joined_output(result: RunResult) -> str:
+    """All sources as one stream: YAML joined with ``---``, JSON values one after another."""
+    texts: list[str] = []
+    for i, s in enumerate(result.sources):
+        text = s.new_text
+        if s.source.bom and i == 0:
+            text = "\ufeff" + text
+        if i > 0 and texts:
+            prev = texts[-1]
+            if prev and not prev.endswith("\n"):
+                texts[-1] = prev + "\n"
+            if not (s.source.is_json and result.sources[i - 1].source.is_json) and not text.startswith(
+                "---"
+            ):
+                texts.append("---\n")
+        texts.append(text)
+    return "".join(texts)
