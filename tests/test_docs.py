@@ -1,0 +1,36 @@
+"""Docs are tested: the CLI reference is generated from the real --help and must not drift."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from meshctl.cli.main import cli
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def _generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("gen", DOCS / "gen_cli_reference.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_cli_reference_is_current() -> None:
+    assert (DOCS / "cli.md").read_text() == _generator().generate(), (
+        "docs/cli.md is stale: run python docs/gen_cli_reference.py"
+    )
+
+
+def test_every_command_has_help_examples_and_docs() -> None:
+    runner = CliRunner()
+    guide = "\n".join(p.read_text() for p in DOCS.glob("*.md"))
+    for name in cli.commands:
+        res = runner.invoke(cli, [name, "--help"])
+        assert res.exit_code == 0
+        assert "Examples:" in res.output, f"{name} --help has no examples"
+        assert f"meshctl {name}" in guide, f"docs/ never mentions meshctl {name}"

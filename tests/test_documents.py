@@ -1,0 +1,76 @@
+"""The reader: splitting keeps every byte; syntax errors name the document and line."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from meshctl.documents import parse_source, split_yaml
+from meshctl.errors import InputError
+
+
+@pytest.mark.parametrize(
+    "text, n_docs",
+    [
+        ("a: 1\n", 1),
+        ("---\na: 1\n", 1),
+        ("# lead\n---\na: 1\n---\nb: 2\n", 2),
+        ("a: 1\n---\nb: 2\n---\n", 3),  # a trailing --- opens an empty document
+        ("a: 1\n...\n---\nb: 2\n...\n", 2),
+        ("# only a comment\n", 1),
+        ("", 0),
+        ("---\n---\n---\n", 3),
+        ("a: |\n  ---not a marker\n  text\n", 1),
+        ("a: 1\r\n---\r\nb: 2\r\n", 2),
+    ],
+)
+def test_split_counts_and_roundtrip(text: str, n_docs: int) -> None:
+    src = parse_source("x.yaml", text)
+    assert "".join(c.text for c in src.chunks) == text
+    assert len([c for c in src.chunks if c.text.strip()]) <= max(n_docs, 1)
+    assert [c.index for c in src.chunks] == list(range(1, len(src.chunks) + 1))
+
+
+def test_document_numbers_and_lines() -> None:
+    text = "# header\n---\na: 1\n---\nb: 2\nc: 3\n"
+    chunks = split_yaml(text, "x")
+    assert [(c.index, c.start_line) for c in chunks] == [(1, 1), (2, 4)]
+
+
+def test_syntax_error_names_document_and_line() -> None:
+    text = "a: 1\n---\nb: 2\n---\nc: [1, 2\nd: 4\n"
+    with pytest.raises(InputError) as err:
+        parse_source("bad.yaml", text)
+    msg = str(err.value)
+    assert msg.startswith("bad.yaml: document 3 (line 6): invalid YAML:"), msg
+
+
+def test_json_stream() -> None:
+    text = '{"kind": "A"}\n{"kind": "B"}\n'
+    src = parse_source("x.json", text)
+    assert src.is_json
+    assert len(src.chunks) == 2
+    assert "".join(c.text for c in src.chunks) == text
+
+
+def test_kind_hint() -> None:
+    src = parse_source("x", "apiVersion: v1\nkind: Service  # svc\nmetadata: {name: a}\n")
+    assert src.chunks[0].kind_hint() == "Service"
+    src = parse_source("x", "kind: 'ConfigMap'\ndata:\n  x: |\n    kind: Deployment\n")
+    assert src.chunks[0].kind_hint() == "ConfigMap"
+
+
+_line = st.sampled_from(
+    ["a: 1", "# c", "", "---", "...", "b:", "  - x", "  c: 'y'", "--- # doc", "k: v  # t"]
+)
+
+
+@given(st.lists(_line, max_size=30), st.sampled_from(["\n", "\r\n"]))
+def test_split_never_loses_bytes(lines: list[str], nl: str) -> None:
+    text = nl.join(lines)
+    try:
+        src = parse_source("x", text)
+    except InputError:
+        return
+    assert "".join(c.text for c in src.chunks) == text
