@@ -18,7 +18,7 @@ from meshctl.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WOULD_CHANGE
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 #: The Istio release the built-in profile reproduces (docs/builtin-profile.md).
-BUILTIN_ISTIO = "1.28.0"
+BUILTIN_ISTIO = "1.29.0"
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
