@@ -4,7 +4,8 @@
   default values (see docs/builtin-profile.md), honouring the same pod annotations.
 
   Written for meshctl: every derived value is computed once at the top, then the pod is laid
-  out in one pass.
+  out in one pass. Note: Istio's `indent` leaves the first line alone (unlike Sprig's), so the
+  first line's indentation is written literally before it.
 */ -}}
 {{- $a := .ObjectMeta.Annotations -}}
 {{- $l := .ObjectMeta.Labels -}}
@@ -389,7 +390,7 @@ spec:
 {{- if isset $a `sidecar.istio.io/userVolumeMount` }}
 {{- range $name, $mount := fromJSON (index $a `sidecar.istio.io/userVolumeMount`) }}
     - name: {{ $name | quote }}
-{{ toYaml $mount | indent 6 }}
+      {{ toYaml $mount | indent 6 }}
 {{- end }}
 {{- end }}
   volumes:
@@ -437,7 +438,7 @@ spec:
 {{- if isset $a `sidecar.istio.io/userVolume` }}
 {{- range $name, $vol := fromJSON (index $a `sidecar.istio.io/userVolume`) }}
   - name: {{ $name | quote }}
-{{ toYaml $vol | indent 4 }}
+    {{ toYaml $vol | indent 4 }}
 {{- end }}
 {{- end }}
 {{- if and (eq $p.tracer "lightstep") .ProxyConfig.GetTracing.GetTlsSettings }}

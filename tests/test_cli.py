@@ -1,0 +1,228 @@
+"""Command-line behaviour: inputs, outputs, modes, errors and exit codes."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.clirunner import run_cli
+from tests.conftest import ROOT, SHARED
+
+HELLO = (SHARED / "istio-golden/inject/hello.yaml").read_text()
+
+SERVICE = """\
+apiVersion: v1
+kind: Service   # untouched
+metadata:
+  name: web
+spec:
+  ports: [{port: 80}]
+"""
+
+
+def _containers(obj: dict) -> list[str]:
+    spec = obj["spec"]["template"]["spec"]
+    return [c["name"] for c in spec["containers"]] + [
+        c["name"] for c in spec.get("initContainers") or []
+    ]
+
+
+def test_stdin_to_stdout_and_report_after() -> None:
+    res = run_cli(["kube-inject", "-f", "-"], stdin=HELLO)
+    assert res.rc == 0, res.stderr
+    obj = yaml.safe_load(res.stdout)
+    assert "istio-proxy" in _containers(obj)
+    assert res.stderr == "deployment/default/hello: injected\n"
+
+
+def test_quiet_and_json_report() -> None:
+    res = run_cli(["kube-inject", "-q", "-f", "-"], stdin=HELLO)
+    assert res.rc == 0 and res.stderr == ""
+    res = run_cli(["kube-inject", "--report", "json", "-f", "-"], stdin=HELLO)
+    report = json.loads(res.stderr)
+    assert report["resources"][0]["reason"] == "injected"
+    assert report["resources"][0]["name"] == "hello"
+
+
+def test_untouched_documents_are_byte_identical() -> None:
+    text = "# leading comment\n" + SERVICE + "---\n" + HELLO + "---\n" + SERVICE
+    res = run_cli(["kube-inject", "-f", "-"], stdin=text)
+    assert res.rc == 0, res.stderr
+    assert res.stdout.startswith("# leading comment\n" + SERVICE + "---\n")
+    assert res.stdout.endswith("---\n" + SERVICE)
+
+
+def test_error_is_one_line_with_location_and_nothing_on_stdout(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(HELLO + "---\n" + SERVICE + "---\nkind: [oops\n")
+    res = run_cli(["kube-inject", "-f", str(bad)])
+    assert res.rc == 3
+    assert res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"meshctl: error: {bad}: document 3 (line ")
+    assert "Traceback" not in res.stderr
+
+
+def test_missing_file_and_missing_filename() -> None:
+    res = run_cli(["kube-inject", "-f", "missing.yaml"])
+    assert res.rc == 3
+    assert res.stderr == "meshctl: error: missing.yaml: no such file or directory\n"
+    res = run_cli(["kube-inject"])
+    assert res.rc == 2
+    assert "filename not specified (see --filename or -f)" in res.stderr
+
+
+def test_output_may_name_the_input(tmp_path: Path) -> None:
+    f = tmp_path / "app.yaml"
+    f.write_text(HELLO)
+    res = run_cli(["kube-inject", "-f", str(f), "-o", str(f)])
+    assert res.rc == 0, res.stderr
+    assert res.stdout == ""
+    assert "istio-proxy" in _containers(yaml.safe_load(f.read_text()))
+
+
+def test_failed_run_writes_no_file(tmp_path: Path) -> None:
+    f = tmp_path / "app.yaml"
+    original = HELLO + "---\nkind: [oops\n"
+    f.write_text(original)
+    res = run_cli(["kube-inject", "-f", str(f), "-o", str(f)])
+    assert res.rc == 3
+    assert f.read_text() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["app.yaml"]
+
+
+def test_in_place_check_and_diff(tmp_path: Path) -> None:
+    d = tmp_path / "k8s"
+    (d / "sub").mkdir(parents=True)
+    (d / "app.yaml").write_text(HELLO)
+    (d / "sub" / "svc.yaml").write_text(SERVICE)
+    (d / "notes.txt").write_text("not a manifest")
+
+    res = run_cli(["kube-inject", "-f", str(d), "-R", "--check"])
+    assert res.rc == 1 and res.stdout == ""
+    res = run_cli(["kube-inject", "-f", str(d), "-R", "--diff", "-q"])
+    assert res.rc == 0
+    assert res.stdout.startswith(f"--- a/{d / 'app.yaml'}\n+++ b/{d / 'app.yaml'}\n")
+    assert "+  - name: istio-proxy" in res.stdout or "istio-proxy" in res.stdout
+
+    res = run_cli(["kube-inject", "-f", str(d), "-R", "--in-place"])
+    assert res.rc == 0 and res.stdout == ""
+    assert (d / "sub" / "svc.yaml").read_text() == SERVICE
+    assert "istio-proxy" in (d / "app.yaml").read_text()
+    res = run_cli(["kube-inject", "-f", str(d), "-R", "--check"])
+    assert res.rc == 0, res.stderr
+
+
+def test_directory_without_recursive_skips_subdirs(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "app.yaml").write_text(HELLO)
+    (tmp_path / "svc.yml").write_text(SERVICE)
+    res = run_cli(["kube-inject", "-f", str(tmp_path)])
+    assert res.rc == 0
+    assert res.stdout == SERVICE
+
+
+def test_patch_output_applies_to_the_input() -> None:
+    import jsonpatch
+
+    res = run_cli(["kube-inject", "--output-format", "patch", "-f", "-"], stdin=HELLO)
+    assert res.rc == 0, res.stderr
+    changes = json.loads(res.stdout)
+    assert len(changes) == 1 and changes[0]["kind"] == "Deployment"
+    patched = jsonpatch.apply_patch(yaml.safe_load(HELLO), changes[0]["patch"])
+    injected = yaml.safe_load(run_cli(["kube-inject", "-q", "-f", "-"], stdin=HELLO).stdout)
+    assert patched == injected
+
+
+def test_json_in_json_out() -> None:
+    obj = yaml.safe_load(HELLO)
+    res = run_cli(["kube-inject", "-f", "-"], stdin=json.dumps(obj, indent=2) + "\n")
+    assert res.rc == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert "istio-proxy" in _containers(out)
+
+
+def test_list_items_are_injected() -> None:
+    items = [yaml.safe_load(HELLO), yaml.safe_load(SERVICE)]
+    doc = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items})
+    res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
+    assert res.rc == 0, res.stderr
+    out = yaml.safe_load(res.stdout)
+    assert "istio-proxy" in _containers(out["items"][0])
+    assert out["items"][1] == items[1]
+
+
+def test_url_input() -> None:
+    body = HELLO.encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/app.yaml":
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        port = server.server_address[1]
+        res = run_cli(["kube-inject", "-f", f"http://127.0.0.1:{port}/app.yaml"])
+        assert res.rc == 0, res.stderr
+        assert "istio-proxy" in res.stdout
+        res = run_cli(["kube-inject", "-f", f"http://127.0.0.1:{port}/nope.yaml"])
+        assert res.rc == 3 and res.stdout == ""
+        assert "cannot fetch" in res.stderr
+    finally:
+        server.shutdown()
+
+
+def test_unknown_kind_with_pod_template_passes_through_with_warning() -> None:
+    doc = HELLO.replace("kind: Deployment", "kind: Widget").replace("apps/v1", "example.com/v1")
+    res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
+    assert res.rc == 0
+    assert res.stdout == doc
+    assert "widget/default/hello: skipped (unknown_kind)" in res.stderr
+    assert "warning:" in res.stderr
+
+
+def test_version_and_help() -> None:
+    res = run_cli(["version"])
+    assert res.rc == 0 and "meshctl version" in res.stdout and "Istio" in res.stdout
+    res = run_cli(["--version"])
+    assert res.rc == 0 and res.stdout.startswith("meshctl ")
+    for cmd in (["--help"], ["kube-inject", "--help"], ["kube-uninject", "--help"]):
+        res = run_cli(cmd)
+        assert res.rc == 0 and "Examples:" in res.stdout
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    """The real entry point (not CliRunner): errors are one line and exit 3."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "meshctl", "kube-inject", "-f", str(tmp_path / "nope.yaml")],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    assert proc.returncode == 3
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("flag", ["--check", "--diff", "--in-place"])
+def test_modes_are_exclusive(flag: str) -> None:
+    res = run_cli(["kube-inject", flag, "--output-format", "patch", "-f", "x.yaml"])
+    assert res.rc == 2
