@@ -45,6 +45,10 @@ class MeshctlError(Exception):
         self.document = document
         self.line = line
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # keep the location when an error crosses a process boundary (parallel runs)
+        return (_rebuild, (type(self), self.message, self.source, self.document, self.line))
+
     def located(
         self, *, source: str | None = None, document: int | None = None, line: int | None = None
     ) -> MeshctlError:
@@ -78,3 +82,12 @@ class InputError(MeshctlError):
 
 class ConfigError(MeshctlError):
     """Injector config, values, mesh config or flags that cannot be used."""
+
+
+def _rebuild(
+    cls: type[MeshctlError], message: str, source: str | None, document: int | None,
+    line: int | None,
+) -> MeshctlError:
+    err = cls.__new__(cls)
+    MeshctlError.__init__(err, message, source=source, document=document, line=line)
+    return err

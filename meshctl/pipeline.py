@@ -13,6 +13,8 @@ text; libyaml has already checked its syntax (see :mod:`meshctl.documents`).
 from __future__ import annotations
 
 import copy
+import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -118,10 +120,16 @@ class Processor:
             return new if changed else obj
         outcome = self.injector.inject(obj, path)
         if outcome.action == "skipped" or outcome.obj is None:
+            # the report line already says why; keep only warnings that add something
+            # (host networking is a warning in istioctl and stays one here)
+            warnings = tuple(
+                w for w in outcome.warnings
+                if outcome.reason == "host_network" or not w.startswith("Skipping injection")
+            )
             results.append(
                 Result(
                     kind, namespace, name, "skipped", outcome.reason, chunk.source, chunk.index,
-                    tuple(outcome.warnings),
+                    warnings,
                 )
             )
             return obj
@@ -172,7 +180,7 @@ class Processor:
                 new_data = self._one_object(data, chunk, results)
         except _Err as exc:
             raise exc.located(
-                source=chunk.source, document=chunk.index, line=_first_content_line(chunk)
+                source=chunk.source, document=chunk.index, line=_error_line(chunk, str(exc))
             ) from None
         if new_data is data:
             return chunk.text, results, None
@@ -183,6 +191,20 @@ class Processor:
         kind, namespace, name = _meta(data) if isinstance(data, dict) else ("", "", "")
         change = DocumentChange(chunk.source, chunk.index, kind, namespace, name, ops)
         return text, results, change
+
+
+_NAMED_ANNOTATION = re.compile(r"annotation '([^']+)'")
+
+
+def _error_line(chunk: Chunk, message: str) -> int:
+    """The line an injection error is about: the annotation it names, else the document start."""
+    m = _NAMED_ANNOTATION.search(message)
+    if m:
+        key = re.compile(r"^[ \t-]*[\"']?" + re.escape(m.group(1)) + r"[\"']?[ \t]*:", re.M)
+        found = key.search(chunk.text)
+        if found:
+            return chunk.line_of_offset(found.start())
+    return _first_content_line(chunk)
 
 
 def _first_content_line(chunk: Chunk) -> int:
@@ -204,26 +226,83 @@ def make_injector(opts: Options) -> Injector:
     return Injector(settings_for(opts))
 
 
+#: below this many documents to parse, one process is faster than starting workers
+PARALLEL_MIN_DOCS = 150
+
+# The injector of a parallel run, inherited by forked workers (set before the pool starts).
+_WORKER_PROCESSOR: Processor | None = None
+
+
+def _work(chunks: list[Chunk]) -> list[tuple[str, list[Result], DocumentChange | None]] | MeshctlError:
+    """Process a batch in a worker; a MeshctlError is returned (pickled), not raised."""
+    assert _WORKER_PROCESSOR is not None
+    try:
+        return [_WORKER_PROCESSOR.process(c) for c in chunks]
+    except MeshctlError as exc:
+        return exc
+
+
+def _jobs(opts: Options, n_docs: int) -> int:
+    if opts.jobs:
+        return max(1, opts.jobs)
+    if n_docs < PARALLEL_MIN_DOCS or not hasattr(os, "fork"):
+        return 1
+    return min(os.cpu_count() or 1, 8)
+
+
+def _process_all(
+    processor: Processor, chunks: list[Chunk], jobs: int
+) -> list[tuple[str, list[Result], DocumentChange | None]]:
+    """Process chunks in order; with jobs > 1, in forked workers (order kept)."""
+    if jobs <= 1 or len(chunks) < 2:
+        return [processor.process(c) for c in chunks]
+    import multiprocessing
+
+    global _WORKER_PROCESSOR
+    _WORKER_PROCESSOR = processor
+    size = max(1, min(64, len(chunks) // (jobs * 4)))
+    batches = [chunks[i : i + size] for i in range(0, len(chunks), size)]
+    out: list[tuple[str, list[Result], DocumentChange | None]] = []
+    ctx = multiprocessing.get_context("fork")
+    try:
+        with ctx.Pool(jobs) as pool:
+            for batch in pool.imap(_work, batches):
+                if isinstance(batch, MeshctlError):
+                    raise batch
+                out.extend(batch)
+    finally:
+        _WORKER_PROCESSOR = None
+    return out
+
+
 def run(
     opts: Options,
     *,
     stdin: Callable[[], bytes] | None = None,
     injector_factory: InjectorFactory = make_injector,
 ) -> RunResult:
-    """Run the whole pipeline; raises MeshctlError on any problem, before emitting anything."""
+    """Run the whole pipeline; raises MeshctlError on any problem, before emitting anything.
+
+    Documents that need no parsing are copied right away; the others are processed in order,
+    in parallel worker processes when there are many (both cores of a CI runner help on big
+    rendered charts). Results are put back in input order either way.
+    """
     if not opts.filenames:
         raise InputError("filename not specified (see --filename or -f)")
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     injector = injector_factory(opts)
     processor = Processor(injector, opts.operation)
+    todo = [c for src in sources for c in src.chunks if _needs_parse(c)]
+    done = dict(zip(map(id, todo), _process_all(processor, todo, _jobs(opts, len(todo))), strict=True))
     out = RunResult()
     for src in sources:
         parts: list[str] = []
         for chunk in src.chunks:
-            try:
-                text, results, change = processor.process(chunk)
-            except MeshctlError:
-                raise
+            item = done.get(id(chunk))
+            if item is None:
+                parts.append(chunk.text)
+                continue
+            text, results, change = item
             parts.append(text)
             out.results.extend(results)
             if change is not None:
