@@ -77,6 +77,10 @@ def _common_input_options(fn: Any) -> Any:
         ),
         click.option("-q", "--quiet", is_flag=True, help="Do not print the per-resource report."),
         click.option(
+            "-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
+            help="Worker processes for big inputs; 0 decides from the input size and CPUs.",
+        ),
+        click.option(
             "--report", "report_format", type=click.Choice(["text", "json"]), default="text",
             show_default=True, help="Format of the report printed on stderr after the output.",
         ),
@@ -165,6 +169,7 @@ def _run(operation: str, **kw: Any) -> None:
         proxy_image=kw.get("proxy_image"),
         proxy_init_image=kw.get("proxy_init_image"),
         compliance_policy=kw.get("compliance_policy") or "",
+        jobs=kw["jobs"],
     )
     try:
         from meshctl import pipeline
