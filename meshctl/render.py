@@ -1,0 +1,179 @@
+"""Render: Istio's injection templates, compiled once, rendered per pod into partial pods.
+
+:class:`Renderer` compiles every template of the settings once (gotpl, Sprig + Istio's function
+map + the Go fixes of :mod:`meshctl.istio.gotpl_compat`). :func:`template_data` builds Istio's
+``SidecarTemplateData`` (``.ObjectMeta``, ``.Spec``, ``.ProxyConfig`` ...) as Go-shaped views over
+the pod's own dicts: nothing is copied. :meth:`Renderer.render` runs one template and parses its
+YAML output; :func:`select_templates` resolves ``inject.istio.io/templates`` and aliases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import gotpl
+
+from meshctl.errors import ConfigError, MeshctlError
+from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
+from meshctl.istio.gotpl_compat import compile_template, go_sprint
+from meshctl.istio.gotypes import (
+    NAMESPACED_NAME,
+    OBJECT_META,
+    POD_SPEC,
+    TYPE_META,
+    GoStruct,
+    ProtoView,
+)
+from meshctl.istio.goyaml import ShapeCache
+from meshctl.istio.meshconfig import MESH_CONFIG, PROXY_CONFIG, inbound_traffic_policy_mode
+from meshctl.istio.settings import Settings
+
+TEMPLATES_ANNOTATION: Final = "inject.istio.io/templates"
+IMAGE_TYPE_ANNOTATION: Final = "sidecar.istio.io/proxyImageType"
+PROXY_UID: Final = 1337
+KNOWN_IMAGE_TYPES: Final = ("distroless", "debug")
+
+
+class InjectionError(MeshctlError):
+    """The pod cannot be injected: a bad annotation, a missing template, a template that fails.
+
+    Exported as :class:`meshctl.inject.InjectionError`."""
+
+
+@dataclass(frozen=True)
+class PodContext:
+    """Who the pod belongs to: ``.TypeMeta`` and ``.DeploymentMeta`` of the template data."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str
+
+
+def image_url(values: Mapping[str, Any], name: str, image_type: str,
+              annotations: Mapping[str, Any]) -> str:
+    """Istio's ``proxyImageURL``: ``hub/name:tag[-variant]``."""
+    glob = values.get("global") if isinstance(values.get("global"), Mapping) else {}
+    assert isinstance(glob, Mapping)
+    tag = "" if glob.get("tag") is None else go_sprint(glob.get("tag"))
+    if not image_type:
+        image_type = str(glob.get("variant") or "")
+    if IMAGE_TYPE_ANNOTATION in annotations:
+        image_type = go_sprint(annotations[IMAGE_TYPE_ANNOTATION])
+    if image_type:
+        for known in KNOWN_IMAGE_TYPES:
+            if tag.endswith("-" + known):
+                tag = tag[: -len(known) - 1]
+                break
+        if image_type != "default":
+            tag = f"{tag}-{image_type}"
+    hub = "" if glob.get("hub") is None else go_sprint(glob.get("hub"))
+    return f"{hub}/{name}:{tag}"
+
+
+def _global_image(values: Mapping[str, Any], section: str) -> str:
+    glob = values.get("global")
+    sec = glob.get(section) if isinstance(glob, Mapping) else None
+    image = sec.get("image") if isinstance(sec, Mapping) else None
+    return go_sprint(image) if image else "proxyv2"
+
+
+def proxy_image(values: Mapping[str, Any], proxy_config: Mapping[str, Any],
+                annotations: Mapping[str, Any]) -> str:
+    image = proxy_config.get("image")
+    image_type = str(image.get("imageType") or "") if isinstance(image, Mapping) else ""
+    return image_url(values, _global_image(values, "proxy"), image_type, annotations)
+
+
+def proxy_init_image(values: Mapping[str, Any], annotations: Mapping[str, Any]) -> str:
+    return image_url(values, _global_image(values, "proxy_init"), "", annotations)
+
+
+def template_data(
+    meta: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    ctx: PodContext,
+    mesh: Mapping[str, Any],
+    settings: Settings,
+    native_sidecars: bool,
+) -> dict[str, Any]:
+    """Istio's ``SidecarTemplateData`` for one (stripped) pod."""
+    proxy_config = mesh.get("defaultConfig") or {}
+    annotations = meta.get("annotations") or {}
+    return {
+        "TypeMeta": GoStruct({"kind": ctx.kind, "apiVersion": ctx.api_version}, TYPE_META),
+        "DeploymentMeta": GoStruct({"Name": ctx.name, "Namespace": ctx.namespace},
+                                   NAMESPACED_NAME),
+        "ObjectMeta": GoStruct(meta, OBJECT_META),
+        "Spec": GoStruct(spec, POD_SPEC),
+        "ProxyConfig": ProtoView(proxy_config, PROXY_CONFIG),
+        "MeshConfig": ProtoView(mesh, MESH_CONFIG),
+        "Values": settings.values,
+        "Revision": settings.revision,
+        "NativeSidecars": native_sidecars,
+        "ProxyImage": proxy_image(settings.values, proxy_config, annotations),
+        "ProxyInitImage": proxy_init_image(settings.values, annotations),
+        "ProxyUID": PROXY_UID,
+        "ProxyGID": PROXY_UID,
+        "InboundTrafficPolicyMode": inbound_traffic_policy_mode(mesh),
+        "CompliancePolicy": settings.compliance_policy,
+    }
+
+
+def select_templates(annotations: Mapping[str, Any], settings: Settings) -> list[str]:
+    """``inject.istio.io/templates`` (comma-separated) or the defaults, aliases expanded once."""
+    if TEMPLATES_ANNOTATION in annotations:
+        names = [n.strip() for n in go_sprint(annotations[TEMPLATES_ANNOTATION]).split(",")]
+    else:
+        names = list(settings.default_templates)
+    out: list[str] = []
+    for name in names:
+        out.extend(settings.aliases.get(name, (name,)))
+    return out
+
+
+class Renderer:
+    """All templates of one settings object, compiled once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._compiled: dict[str, gotpl.Template] = {}
+        self._parsers: dict[str, ShapeCache] = {name: ShapeCache() for name in settings.templates}
+        for name, source in settings.templates.items():
+            try:
+                self._compiled[name] = compile_template(source, name, TEMPLATE_FUNCTIONS)
+            except gotpl.TemplateError as exc:
+                raise ConfigError(f"template {name!r} does not parse: {exc}") from None
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._compiled)
+
+    def render_text(self, name: str, data: Mapping[str, Any]) -> str:
+        template = self._compiled.get(name)
+        if template is None:
+            raise InjectionError(
+                f"requested template {name!r} not found; have {', '.join(self.names)}")
+        try:
+            return template.render(data)
+        except gotpl.TemplateError as exc:
+            raise InjectionError(f"template {name!r} failed: {exc}") from None
+
+    def render(self, name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Render ``name`` and parse it: a partial pod (``metadata``/``spec``), maybe empty.
+
+        The result may be shared with a parse cache (:class:`ShapeCache`): do not modify it.
+        """
+        text = self.render_text(name, data)
+        try:
+            doc = self._parsers[name].load(text, f"template {name!r} output")
+        except ConfigError as exc:
+            raise InjectionError(f"failed parsing generated injected YAML (check the injector "
+                                 f"config): {exc}") from None
+        if doc is None:
+            return {}
+        if not isinstance(doc, dict):
+            raise InjectionError(f"template {name!r} did not render a mapping")
+        return doc

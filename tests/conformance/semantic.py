@@ -1,0 +1,128 @@
+"""Semantic comparison of Kubernetes objects with Istio's goldens (see DESIGN.md).
+
+Istio writes its output through Go types, which adds noise meshctl must not imitate:
+``strategy: {}``, ``resources: {}``, ``status: {}``, ``creationTimestamp: null``, a CronJob pod
+template's ``metadata: {}``, zero values of ``omitempty`` fields dropped, quantities in canonical
+form. :func:`normalize` removes that noise from *both* sides; :func:`diff` lists the differences
+that remain, one line per path. Lists keep their order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from meshctl.istio.quantity import canonical_quantity
+
+#: Go fields that are ``omitempty`` non-pointers: their zero value is never written by Go.
+OMITEMPTY_SCALARS: Final = frozenset({
+    "initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold",
+    "failureThreshold", "stdin", "stdinOnce", "tty", "readOnly", "hostPort", "workingDir",
+    "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "subPath",
+    "subPathExpr", "value", "hostNetwork", "hostPID", "hostIPC", "hostname", "subdomain",
+    "schedulerName", "priorityClassName", "nodeName", "serviceAccountName", "serviceAccount",
+    "restartPolicy", "dnsPolicy", "generateName", "namespace", "paused", "minReadySeconds",
+    "test", "revisionHistoryLimit",
+})
+#: Maps whose values are resource quantities, and keys holding one quantity.
+QUANTITY_MAPS: Final = frozenset({"limits", "requests", "overhead", "capacity", "allocatable"})
+QUANTITY_KEYS: Final = frozenset({"divisor", "sizeLimit"})
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (Mapping, list)) and not value)
+
+
+def normalize(value: Any, key: str = "") -> Any:
+    """The canonical form of ``value`` (found under ``key``) for comparison."""
+    if key == "status" and isinstance(value, Mapping):
+        # Go writes an object's status with its zero counters; zero means "not reported".
+        value = {k: v for k, v in value.items() if v not in (0, "", False)}
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            k = str(k)
+            if k in ("annotations", "labels") and isinstance(v, Mapping):
+                norm: Any = {str(ak): _annotation(av) for ak, av in v.items()}
+            elif k in QUANTITY_MAPS and isinstance(v, Mapping):
+                norm = {str(qk): canonical_quantity(qv) for qk, qv in v.items() if qv is not None}
+            elif k in QUANTITY_KEYS:
+                norm = canonical_quantity(v)
+            else:
+                norm = normalize(v, k)
+            if _empty(norm):
+                continue
+            if k in OMITEMPTY_SCALARS and (norm == 0 or norm == "" or norm is False) and \
+                    not isinstance(norm, (Mapping, list)):
+                continue
+            out[k] = norm
+        return out
+    if isinstance(value, list):
+        return [normalize(v, key) for v in value]
+    return value
+
+
+def _annotation(value: Any) -> str:
+    """Annotation and label values are strings (sigs.k8s.io/yaml reads ``8080`` as "8080")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def diff(expected: Any, actual: Any) -> str:
+    """Readable differences between two objects after :func:`normalize` ("" when equal)."""
+    lines: list[str] = []
+    _diff(normalize(expected), normalize(actual), "", lines)
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _diff(exp: Any, act: Any, path: str, lines: list[str]) -> None:
+    if isinstance(exp, Mapping) and isinstance(act, Mapping):
+        for k in exp:
+            if k not in act:
+                lines.append(f"{path}/{k}: missing (expected {_fmt(exp[k])})")
+            else:
+                _diff(exp[k], act[k], f"{path}/{k}", lines)
+        for k in act:
+            if k not in exp:
+                lines.append(f"{path}/{k}: unexpected {_fmt(act[k])}")
+        return
+    if isinstance(exp, list) and isinstance(act, list):
+        names_e = [_item_name(i) for i in exp]
+        names_a = [_item_name(i) for i in act]
+        if None not in names_e and None not in names_a and names_e != names_a:
+            lines.append(f"{path}: expected items {names_e}, got {names_a}")
+            for name in names_e:
+                if name in names_a:
+                    _diff(exp[names_e.index(name)], act[names_a.index(name)],
+                          f"{path}[{name}]", lines)
+            return
+        for i in range(max(len(exp), len(act))):
+            if i >= len(exp):
+                lines.append(f"{path}[{i}]: unexpected {_fmt(act[i])}")
+            elif i >= len(act):
+                lines.append(f"{path}[{i}]: missing (expected {_fmt(exp[i])})")
+            else:
+                label = names_e[i] if names_e[i] is not None else i
+                _diff(exp[i], act[i], f"{path}[{label}]", lines)
+        return
+    if exp != act or type(exp) is not type(act) and not (
+            isinstance(exp, (int, float)) and isinstance(act, (int, float))
+            and not isinstance(exp, bool) and not isinstance(act, bool)):
+        lines.append(f"{path}: expected {_fmt(exp)}, got {_fmt(act)}")
+
+
+def _item_name(item: Any) -> str | None:
+    if isinstance(item, Mapping):
+        for key in ("name", "mountPath", "containerPort"):
+            if key in item:
+                return str(item[key])
+    return None

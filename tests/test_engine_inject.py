@@ -1,0 +1,237 @@
+"""The engine end to end on plain data (meshctl.inject): outcomes, errors, strip."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from meshctl.inject import InjectionError, Injector, deploy_meta_from_pod
+from meshctl.istio.settings import load_settings
+from meshctl.workloads import pod_template_path
+from tests.conformance.semantic import diff
+from tests.conftest import SHARED
+
+GOLDEN = SHARED / "istio-golden"
+PATH = ("spec", "template")
+
+
+@functools.cache
+def injector(native: bool = True) -> Injector:
+    s = GOLDEN / "settings"
+    return Injector(load_settings(s / "inject-config.yaml", s / "values.json", s / "mesh.yaml",
+                                  native_sidecars=native))
+
+
+def deployment(annotations: dict[str, Any] | None = None, labels: dict[str, Any] | None = None,
+               **spec: Any) -> dict[str, Any]:
+    pod_spec = {"containers": [{"name": "app", "image": "app:1",
+                                "ports": [{"name": "http", "containerPort": 8080}],
+                                "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"},
+                                                   "periodSeconds": 5}}], **spec}
+    meta: dict[str, Any] = {"labels": {"app": "web", **(labels or {})}}
+    if annotations:
+        meta["annotations"] = annotations
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": meta, "spec": pod_spec}}}
+
+
+def proxy(pod_spec: dict[str, Any]) -> dict[str, Any]:
+    for field in ("initContainers", "containers"):
+        for c in pod_spec.get(field) or ():
+            if c["name"] == "istio-proxy":
+                return dict(c)
+    raise AssertionError("no istio-proxy")
+
+
+def test_injects_without_touching_the_input() -> None:
+    obj = deployment()
+    before = copy.deepcopy(obj)
+    out = injector().inject(obj, PATH)
+    assert obj == before
+    assert (out.action, out.reason) == ("injected", "injected")
+    assert out.obj is not None and out.obj is not obj
+    spec = out.obj["spec"]["template"]["spec"]
+    assert [c["name"] for c in spec["initContainers"]] == ["istio-init", "istio-proxy"]
+    assert spec["containers"][0]["readinessProbe"] == {
+        "httpGet": {"path": "/app-health/app/readyz", "port": 15020}, "periodSeconds": 5}
+    env = {e["name"]: e.get("value") for e in proxy(spec)["env"]}
+    assert json.loads(env["ISTIO_KUBE_APP_PROBERS"]) == {
+        "/app-health/app/readyz": {"httpGet": {"path": "/ready", "port": 8080}}}
+    assert env["ISTIO_META_OWNER"] == "kubernetes://apis/apps/v1/namespaces/shop/deployments/web"
+    meta = out.obj["spec"]["template"]["metadata"]
+    assert json.loads(meta["annotations"]["sidecar.istio.io/status"])["revision"] == "default"
+    assert meta["labels"]["service.istio.io/canonical-name"] == "web"
+    # unchanged branches are shared, not copied
+    assert out.obj["spec"]["selector"] is obj["spec"]["selector"]
+
+
+def test_classic_layout_and_reinjection_is_a_fixed_point() -> None:
+    inj = injector(native=False)
+    once = inj.inject(deployment(), PATH).obj
+    assert once is not None
+    spec = once["spec"]["template"]["spec"]
+    assert [c["name"] for c in spec["containers"]] == ["app", "istio-proxy"]
+    twice = inj.inject(once, PATH).obj
+    assert twice == once
+
+
+def test_hold_application_puts_the_proxy_first() -> None:
+    obj = deployment({"proxy.istio.io/config": "holdApplicationUntilProxyStarts: true"})
+    out = injector(native=False).inject(obj, PATH).obj
+    assert out is not None
+    spec = out["spec"]["template"]["spec"]
+    assert [c["name"] for c in spec["containers"]] == ["istio-proxy", "app"]
+    assert proxy(spec)["lifecycle"]["postStart"]["exec"]["command"] == ["pilot-agent", "wait"]
+
+
+@pytest.mark.parametrize(("obj", "reason"), [
+    (deployment(labels={"sidecar.istio.io/inject": "false"}), "label_disabled"),
+    (deployment({"sidecar.istio.io/inject": "false"}), "annotation_disabled"),
+])
+def test_skips_say_why(obj: dict[str, Any], reason: str) -> None:
+    out = injector().inject(obj, PATH)
+    assert (out.obj, out.action, out.reason) == (None, "skipped", reason)
+    assert out.warnings[-1] == \
+        'Skipping injection because Deployment "shop/web" has sidecar injection disabled'
+
+
+def test_host_network_warning_is_istios() -> None:
+    out = injector().inject(deployment(hostNetwork=True), PATH)
+    assert (out.obj, out.reason) == (None, "host_network")
+    assert out.warnings == (
+        'Skipping injection because Deployment "shop/web" has host networking enabled',)
+
+
+@pytest.mark.parametrize(("annotation", "value"), [
+    ("traffic.sidecar.istio.io/includeOutboundIPRanges", "bad"),
+    ("traffic.sidecar.istio.io/excludeInboundPorts", "80,x"),
+    ("sidecar.istio.io/interceptionMode", "MAGIC"),
+    ("sidecar.istio.io/proxyCPU", "lots"),
+    ("status.sidecar.istio.io/port", "99999"),
+])
+def test_bad_annotation_is_named(annotation: str, value: str) -> None:
+    with pytest.raises(InjectionError) as err:
+        injector().inject(deployment({annotation: value}), PATH)
+    assert annotation in str(err.value) and value in str(err.value)
+
+
+def test_unknown_template_and_bad_prometheus_port() -> None:
+    with pytest.raises(InjectionError, match="requested template 'nope' not found"):
+        injector().inject(deployment({"inject.istio.io/templates": "sidecar,nope"}), PATH)
+    with pytest.raises(InjectionError, match="reserved for Istio"):
+        injector().inject(deployment({"prometheus.io/port": "15090"}), PATH)
+
+
+def test_cronjob_metadata_goes_where_istio_puts_it() -> None:
+    cron = yaml.safe_load((GOLDEN / "inject" / "cronjob.yaml").read_text())
+    path = pod_template_path(cron)
+    assert path is not None
+    out = injector().inject(cron, path).obj
+    assert out is not None
+    assert "sidecar.istio.io/status" in out["spec"]["jobTemplate"]["metadata"]["annotations"]
+    assert "metadata" not in out["spec"]["jobTemplate"]["spec"]["template"]
+    assert injector().strip(out, path) == cron
+
+
+def test_pod_owner_heuristics() -> None:
+    meta = {"name": "", "generateName": "web-5d4f-", "labels": {"pod-template-hash": "5d4f"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                 "name": "web-5d4f", "controller": True}]}
+    ctx = deploy_meta_from_pod(meta)
+    assert (ctx.kind, ctx.name, ctx.api_version) == ("Deployment", "web", "apps/v1")
+    job = {"generateName": "x-", "ownerReferences": [
+        {"apiVersion": "batch/v1", "kind": "Job", "name": "nightly-28999999", "controller": True}]}
+    ctx = deploy_meta_from_pod(job)
+    assert (ctx.kind, ctx.name) == ("CronJob", "nightly")
+    assert deploy_meta_from_pod({"name": "solo"}).kind == "Pod"
+
+
+def test_strip_reverses_injection() -> None:
+    for native in (True, False):
+        inj = injector(native)
+        obj = deployment({"prometheus.io/port": "9090", "prometheus.io/scrape": "true"})
+        out = inj.inject(obj, PATH).obj
+        assert out is not None
+        assert out["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "15020"
+        assert diff(obj, inj.strip(out, PATH)) == ""
+    plain = deployment()
+    assert injector().strip(plain, PATH) is plain
+
+
+def _golden_inputs() -> list[Path]:
+    return sorted(p for p in (GOLDEN / "inject").glob("*.yaml")
+                  if not p.name.endswith(".iop.yaml")
+                  and "traffic-annotations-bad" not in p.name and p.name != "merge-probers.yaml")
+
+
+#: Templates other than ``sidecar`` write pod fields strip cannot tell from the user's; the
+#: ``*-spire`` and ``custom-template`` inputs need templates of their IstioOperator files.
+NOT_SIDECAR_ONLY = {"gateway.yaml", "gateway-with-default-container.yaml", "grpc-agent.yaml",
+                    "grpc-simple.yaml", "custom-template.yaml", "gateway-spire.yaml",
+                    "sidecar-spire.yaml"}
+
+
+@pytest.mark.parametrize("path", _golden_inputs(), ids=lambda p: p.name)
+def test_strip_round_trips_istio_inputs(path: Path) -> None:
+    inj = injector()
+    for doc in yaml.safe_load_all(path.read_text()):
+        if not isinstance(doc, dict):
+            continue
+        items = doc["items"] if doc.get("kind") == "List" else [doc]
+        for obj in items:
+            pod_path = pod_template_path(obj)
+            if pod_path is None:
+                continue
+            if path.name in NOT_SIDECAR_ONLY:
+                continue
+            out = inj.inject(obj, pod_path).obj
+            if out is None:
+                continue
+            assert diff(obj, inj.strip(out, pod_path)) == ""
+
+
+@pytest.mark.parametrize("path", sorted((GOLDEN / "uninject").glob("*.injected")),
+                         ids=lambda p: p.name)
+def test_istioctl_kube_uninject_pairs(path: Path) -> None:
+    inj = injector()
+
+    def strip(obj: Any) -> Any:
+        if isinstance(obj, dict) and obj.get("kind") == "List":
+            return {**obj, "items": [strip(i) for i in obj["items"]]}
+        pod_path = pod_template_path(obj) if isinstance(obj, dict) else None
+        return obj if pod_path is None else inj.strip(obj, pod_path, mark_disabled=True)
+
+    got = [strip(d) for d in yaml.safe_load_all(path.read_text()) if d]
+    want = [d for d in yaml.safe_load_all(path.with_suffix("").read_text()) if d]
+    assert len(got) == len(want)
+    for w, g in zip(want, got, strict=True):
+        assert diff(w, g) == ""
+
+
+@pytest.mark.parametrize(("hub", "tag", "proxy_type", "ann_type", "want"), [
+    ("r.io/release", 11, "", "", "r.io/release/proxyv2:11"),
+    ("r.io/release", 1.12, "distroless", "", "r.io/release/proxyv2:1.12-distroless"),
+    ("g.io/asm", "1.11.2-asm.17", "", "distroless", "g.io/asm/proxyv2:1.11.2-asm.17-distroless"),
+    ("g.io/asm", "1.11.2-asm.17", "distroless", "debug", "g.io/asm/proxyv2:1.11.2-asm.17-debug"),
+    ("g.io/asm", "1.11.2-asm.17", "debug", "default", "g.io/asm/proxyv2:1.11.2-asm.17"),
+    ("g.io/asm", "1.11-distroless", "default", "", "g.io/asm/proxyv2:1.11"),
+    ("r.io/release", "1.12-debug", "distroless", "", "r.io/release/proxyv2:1.12-distroless"),
+    ("r.io/release", "1.12-distroless", "", "distroless", "r.io/release/proxyv2:1.12-distroless"),
+    ("p/istio", "1.12-odd-tag", "", "", "p/istio/proxyv2:1.12-odd-tag"),
+    ("p/istio", "1.12-odd-tag-distroless", "default", "", "p/istio/proxyv2:1.12-odd-tag"),
+])
+def test_proxy_image(hub: str, tag: Any, proxy_type: str, ann_type: str, want: str) -> None:
+    from meshctl.render import proxy_image
+
+    values = {"global": {"hub": hub, "tag": tag}}
+    pc = {"image": {"imageType": proxy_type}} if proxy_type else {}
+    ann = {"sidecar.istio.io/proxyImageType": ann_type} if ann_type else {}
+    assert proxy_image(values, pc, ann) == want
