@@ -48,6 +48,21 @@ class Options:
     proxy_init_image: str | None = None
     compliance_policy: str = ""
     jobs: int = 0  # 0 = decide from the input size
+    reinject: str = "auto"  # auto | strip | merge
+
+    @property
+    def reinject_mode(self) -> str:
+        """How an already-injected workload is injected again.
+
+        ``strip``: take the previous injection out completely (exact uninject), then inject:
+        an upgrade leaves nothing stale behind (meshctl's semantics, the built-in default).
+        ``merge``: Istio's kube-inject semantics (templates see the stripped pod, the result is
+        merged over the previous injection): the default when rendering the user's own Istio
+        injector config, which promises Istio's exact behaviour.
+        """
+        if self.reinject != "auto":
+            return self.reinject
+        return "merge" if self.inject_config_file else "strip"
 
     @property
     def native_sidecars_enabled(self) -> bool:

@@ -84,9 +84,10 @@ def _meta(obj: Mapping[str, Any]) -> tuple[str, str, str]:
 class Processor:
     """Processes documents with one injector (built once per run: templates compiled once)."""
 
-    def __init__(self, injector: Injector, operation: Operation) -> None:
+    def __init__(self, injector: Injector, operation: Operation, reinject: str = "strip") -> None:
         self.injector = injector
         self.operation = operation
+        self.strip_first = reinject == "strip"
 
     def _one_object(
         self, obj: Any, chunk: Chunk, results: list[Result]
@@ -118,7 +119,11 @@ class Processor:
                 )
             )
             return new if changed else obj
-        outcome = self.injector.inject(obj, path)
+        source_obj = obj
+        if self.strip_first:
+            # re-injection = exact uninject + injection: upgrades leave nothing stale behind
+            source_obj = self.injector.strip(obj, path)
+        outcome = self.injector.inject(source_obj, path)
         if outcome.action == "skipped" or outcome.obj is None:
             # the report line already says why; keep only warnings that add something
             # (host networking is a warning in istioctl and stays one here)
@@ -291,7 +296,7 @@ def run(
         raise InputError("filename not specified (see --filename or -f)")
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     injector = injector_factory(opts)
-    processor = Processor(injector, opts.operation)
+    processor = Processor(injector, opts.operation, opts.reinject_mode)
     todo = [c for src in sources for c in src.chunks if _needs_parse(c)]
     done = dict(zip(map(id, todo), _process_all(processor, todo, _jobs(opts, len(todo))), strict=True))
     out = RunResult()

@@ -226,3 +226,27 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
 def test_modes_are_exclusive(flag: str) -> None:
     res = run_cli(["kube-inject", flag, "--output-format", "patch", "-f", "x.yaml"])
     assert res.rc == 2
+
+
+def test_reinject_upgrade_leaves_nothing_stale(tmp_path: Path) -> None:
+    """Injected with CNI on, re-injected with the defaults: exactly the default injection."""
+    values = (ROOT / "meshctl/data/values.yaml").read_text()
+    cni = tmp_path / "cni.yaml"
+    cni.write_text(values.replace("  cni:\n    enabled: false", "  cni:\n    enabled: true"))
+    first = run_cli(["kube-inject", "-q", "--valuesFile", str(cni), "-f", "-"], stdin=HELLO)
+    assert "istio-validation" in first.stdout
+    again = run_cli(["kube-inject", "-q", "-f", "-"], stdin=first.stdout)
+    fresh = run_cli(["kube-inject", "-q", "-f", "-"], stdin=HELLO)
+    assert again.stdout == fresh.stdout
+    # Istio's own semantics keep the stale validation container
+    merged = run_cli(["kube-inject", "-q", "--reinject", "merge", "-f", "-"], stdin=first.stdout)
+    assert "istio-validation" in merged.stdout
+
+
+def test_uninject_reverses_inject_exactly() -> None:
+    for path in sorted((SHARED / "realworld").glob("*.yaml")):
+        text = path.read_text()
+        injected = run_cli(["kube-inject", "-q", "-f", "-"], stdin=text).stdout
+        back = run_cli(["kube-uninject", "-q", "-f", "-"], stdin=injected)
+        assert back.rc == 0
+        assert back.stdout == text, path.name

@@ -124,6 +124,13 @@ def _profile_options(fn: Any) -> Any:
             "--compliance-policy", default="", metavar="POLICY",
             help="Istio COMPLIANCE_POLICY, e.g. fips-140-3.",
         ),
+        click.option(
+            "--reinject", type=click.Choice(["auto", "strip", "merge"]), default="auto",
+            show_default=True,
+            help="Already-injected workloads: strip = remove the previous injection, then inject "
+            "(upgrades leave nothing stale); merge = Istio's kube-inject behaviour. auto: merge "
+            "with --injectConfigFile, strip otherwise.",
+        ),
     ]
     for deco in reversed(decorators):
         fn = deco(fn)
@@ -170,6 +177,7 @@ def _run(operation: str, **kw: Any) -> None:
         proxy_init_image=kw.get("proxy_init_image"),
         compliance_policy=kw.get("compliance_policy") or "",
         jobs=kw["jobs"],
+        reinject=kw.get("reinject") or "auto",
     )
     try:
         from meshctl import pipeline
