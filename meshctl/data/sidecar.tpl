@@ -32,9 +32,9 @@
 {{- $trust := valueOrDefault .MeshConfig.TrustDomain $v.trustDomain -}}
 {{- $apps := list -}}
 {{- range .Spec.Containers }}{{ if ne .Name "istio-proxy" }}{{ $apps = append $apps .Name }}{{ end }}{{ end -}}
-{{- /* ISTIO_META_POD_PORTS: one JSON object per declared port, laid out as Istio lays it out */ -}}
+{{- /* ISTIO_META_POD_PORTS: one JSON object per declared port */ -}}
 {{- $ports := list -}}
-{{- range .Spec.Containers }}{{ range .Ports }}{{ with structToJSON . }}{{ $ports = append $ports (printf "\n    %s%s" (ternary "" "," (eq (len $ports) 0)) .) }}{{ end }}{{ end }}{{ end -}}
+{{- range .Spec.Containers }}{{ range .Ports }}{{ with structToJSON . }}{{ $ports = append $ports . }}{{ end }}{{ end }}{{ end -}}
 {{- define "meshctl.resources" -}}
 {{- $a := .ObjectMeta.Annotations -}}
 {{- if or (isset $a `sidecar.istio.io/proxyCPU`) (isset $a `sidecar.istio.io/proxyMemory`) (isset $a `sidecar.istio.io/proxyCPULimit`) (isset $a `sidecar.istio.io/proxyMemoryLimit`) }}
@@ -245,16 +245,28 @@ spec:
     - {name: PILOT_CERT_PROVIDER, value: {{ $v.pilotCertProvider | quote }}}
     - name: CA_ADDR
       value: {{ $v.caAddress | default (printf "istiod%s.%s.svc:15012" (ternary "" (printf "-%s" .Values.revision) (eq (.Values.revision | default "") "")) $v.istioNamespace) | quote }}
-{{- range $env := list (list "POD_NAME" "metadata.name") (list "POD_NAMESPACE" "metadata.namespace") (list "INSTANCE_IP" "status.podIP") (list "SERVICE_ACCOUNT" "spec.serviceAccountName") (list "HOST_IP" "status.hostIP") }}
-    - name: {{ index $env 0 }}
-      valueFrom: {fieldRef: {fieldPath: {{ index $env 1 }}}}
-{{- end }}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    - name: POD_NAMESPACE
+      valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+    - name: INSTANCE_IP
+      valueFrom: {fieldRef: {fieldPath: status.podIP}}
+    - name: SERVICE_ACCOUNT
+      valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}
+    - name: HOST_IP
+      valueFrom: {fieldRef: {fieldPath: status.hostIP}}
     - name: ISTIO_CPU_LIMIT
       valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: "1"}}
     - name: PROXY_CONFIG
-      value: {{ printf "%s\n" (protoToJSON .ProxyConfig) | quote }}
+      value: |
+        {{ protoToJSON .ProxyConfig }}
     - name: ISTIO_META_POD_PORTS
-      value: {{ printf "[%s\n]" (join "" $ports) | quote }}
+      value: |-
+        [
+{{- range $i, $port := $ports }}
+            {{ if $i }},{{ end }}{{ $port }}
+{{- end }}
+        ]
     - name: ISTIO_META_APP_CONTAINERS
       value: {{ join "," $apps | quote }}
     - name: GOMEMLIMIT
@@ -275,7 +287,8 @@ spec:
     - {name: ISTIO_META_NETWORK, value: {{ . | quote }}}
 {{- end }}
 {{- with index $l `service.istio.io/workload-name` | default .DeploymentMeta.Name }}
-    - {name: ISTIO_META_WORKLOAD_NAME, value: {{ . | quote }}}
+    - name: ISTIO_META_WORKLOAD_NAME
+      value: {{ . | quote }}
 {{- end }}
 {{- if and .TypeMeta.APIVersion .DeploymentMeta.Name }}
     - name: ISTIO_META_OWNER
