@@ -9,7 +9,7 @@ YAML output; :func:`select_templates` resolves ``inject.istio.io/templates`` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -17,7 +17,7 @@ import gotpl
 
 from meshctl.errors import ConfigError, MeshctlError
 from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
-from meshctl.istio.gotpl_compat import compile_template, go_sprint
+from meshctl.istio.gotpl_compat import go_sprint, template_loader
 from meshctl.istio.gotypes import (
     NAMESPACED_NAME,
     OBJECT_META,
@@ -135,27 +135,46 @@ def select_templates(annotations: Mapping[str, Any], settings: Settings) -> list
 
 
 class Renderer:
-    """All templates of one settings object, compiled once."""
+    """All templates of one settings object, compiled once.
+
+    Every template is checked here (a syntax error is a :class:`ConfigError` now, before any
+    pod); compiled templates come from the persistent cache when it has them
+    (:func:`~meshctl.istio.gotpl_compat.template_loader`). The default templates are loaded
+    here, the others (an Istio config has eight) when a pod first asks for them.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._loaders: dict[str, Callable[[], gotpl.Template]] = {}
         self._compiled: dict[str, gotpl.Template] = {}
         self._parsers: dict[str, ShapeCache] = {name: ShapeCache() for name in settings.templates}
         for name, source in settings.templates.items():
             try:
-                self._compiled[name] = compile_template(source, name, TEMPLATE_FUNCTIONS)
+                self._loaders[name] = template_loader(source, name, TEMPLATE_FUNCTIONS)
             except gotpl.TemplateError as exc:
                 raise ConfigError(f"template {name!r} does not parse: {exc}") from None
+        # the templates most pods use: loaded now, so that forked workers inherit them
+        for name in select_templates({}, settings):
+            if name in self._loaders:
+                self.template(name)
 
     @property
     def names(self) -> list[str]:
-        return sorted(self._compiled)
+        return sorted(self._loaders)
 
-    def render_text(self, name: str, data: Mapping[str, Any]) -> str:
+    def template(self, name: str) -> gotpl.Template:
+        """The compiled template ``name`` (loaded from the cache on first use)."""
         template = self._compiled.get(name)
         if template is None:
-            raise InjectionError(
-                f"requested template {name!r} not found; have {', '.join(self.names)}")
+            loader = self._loaders.get(name)
+            if loader is None:
+                raise InjectionError(
+                    f"requested template {name!r} not found; have {', '.join(self.names)}")
+            template = self._compiled[name] = loader()
+        return template
+
+    def render_text(self, name: str, data: Mapping[str, Any]) -> str:
+        template = self.template(name)
         try:
             return template.render(data)
         except gotpl.TemplateError as exc:

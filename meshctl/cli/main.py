@@ -1,294 +1,195 @@
-"""The command line: parse flags, call the core, map results to output and exit codes.
+"""The ``meshctl`` command's start-up: answer what needs no click before loading anything.
 
-Nothing here knows about YAML or Istio; heavy modules are imported inside the commands so that
-``meshctl --help`` and ``meshctl version`` start fast.
+Why: the interpreter alone takes about half of ``kubectl version``; importing click takes about
+as long again. So ``main`` first looks at the arguments:
+
+* ``meshctl version [-s|--short]`` and ``meshctl --version`` are printed from here;
+* ``meshctl [COMMAND] --help|-h`` prints click's own help text from the start-up cache
+  (:mod:`meshctl.tplcache`). The text is keyed by the stamps of the files it comes from (this
+  module, :mod:`meshctl.cli.commands`, click's sources), the terminal width and the locale
+  variables; on a miss click renders it as usual and the text is stored;
+* everything else (and any of the above while shell completion runs) goes to the click
+  application in :mod:`meshctl.cli.commands`, which imports the YAML and template stack only
+  inside the commands that need it.
+
+The names of :mod:`meshctl.cli.commands` (``cli``, the commands) are importable from here too.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NoReturn
-
-import click
 
 from meshctl import __version__
-from meshctl.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WOULD_CHANGE
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any
 
 #: The Istio release the built-in profile reproduces (docs/builtin-profile.md).
 BUILTIN_ISTIO = "1.29.0"
+#: ``meshctl --version`` (click's ``version_option`` message)
+VERSION_MESSAGE = "%(prog)s %(version)s"
+
+_HELP_FLAGS = ("--help", "-h")
+_VERSION_COMMANDS = {("version",): False, ("version", "-s"): True, ("version", "--short"): True}
+#: What click's help text depends on besides the sources: width (shutil.get_terminal_size reads
+#: COLUMNS/LINES, else the terminal) and gettext's language.
+_HELP_ENV = ("COLUMNS", "LINES", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
-def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    click.echo(f"meshctl: error: {message}", err=True)
+def version_text(short: bool) -> str:
+    """What ``meshctl version`` prints (also used by the click command)."""
+    if short:
+        return f"{__version__}\n"
+    return (
+        f"meshctl version {__version__}\n"
+        f"built-in profile: Istio {BUILTIN_ISTIO} sidecar (docker.io/istio, tag {BUILTIN_ISTIO})\n"
+    )
+
+
+def _completing() -> bool:
+    return bool(os.environ.get("_MESHCTL_COMPLETE"))
+
+
+def _direct_output(argv: list[str]) -> str | None:
+    """The output of a command answered without click, or None."""
+    args = tuple(argv)
+    if args == ("--version",):
+        return VERSION_MESSAGE % {"prog": "meshctl", "version": __version__} + "\n"
+    short = _VERSION_COMMANDS.get(args)
+    if short is not None:
+        return version_text(short)
+    return None
+
+
+def _is_help_request(argv: list[str]) -> bool:
+    if len(argv) == 1:
+        return argv[0] in _HELP_FLAGS
+    return len(argv) == 2 and argv[1] in _HELP_FLAGS and not argv[0].startswith("-")
+
+
+def _click_dir() -> str | None:
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("click")
+    locations = spec.submodule_search_locations if spec is not None else None
+    return list(locations)[0] if locations else None
+
+
+def _help_key(argv: list[str]) -> str | None:
+    """The cache key of this help text, or None when it cannot be keyed safely."""
+    from meshctl import tplcache
+
+    click_dir = _click_dir()
+    stdout = sys.stdout
+    if click_dir is None or stdout is None or not getattr(stdout, "encoding", None):
+        return None
+    try:
+        size: object = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        size = None
+    here = os.path.dirname(os.path.abspath(__file__))
+    click_files = sorted(e.path for e in os.scandir(click_dir) if e.name.endswith(".py"))
+    return tplcache.digest(
+        tplcache.FORMAT, "help", sys.version, __version__, *argv,
+        tplcache.file_stamp(os.path.join(here, "main.py")),
+        tplcache.file_stamp(os.path.join(here, "commands.py")),
+        *(tplcache.file_stamp(path) for path in click_files),
+        *(f"{name}={os.environ.get(name)!r}" for name in _HELP_ENV),
+        f"terminal={size!r}", f"encoding={stdout.encoding}:{stdout.errors}",
+    )
+
+
+def _help(argv: list[str]) -> None:
+    """Print a help text from the cache, or render it with click and store it; exits."""
+    from meshctl import tplcache
+
+    cache = tplcache.default_cache()
+    key = _help_key(argv) if cache.directory is not None else None
+    if key is None:
+        _click()
+        return
+    text = cache.get("help", key)
+    if text is not None:
+        sys.stdout.write(text.decode("utf-8"))
+        sys.stdout.flush()
+        sys.exit(0)
+    import io
+
+    real = sys.stdout
+    raw = io.BytesIO()
+    capture = io.TextIOWrapper(raw, encoding=real.encoding, errors=real.errors, newline="")
+    sys.stdout = capture
+    code: str | int | None = 0
+    try:
+        _click()
+    except SystemExit as exc:
+        code = exc.code
+    finally:  # whatever click printed reaches stdout, even if it failed
+        sys.stdout = real
+        capture.flush()
+        output = raw.getvalue().decode(real.encoding, real.errors or "strict")
+        real.write(output)
+        real.flush()
+    if code in (0, None) and output and "\x1b" not in output:
+        cache.put("help", key, output.encode("utf-8"))
     sys.exit(code)
 
 
-@click.group(
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Examples:
-  meshctl kube-inject -f app.yaml | kubectl apply -f -
-  meshctl kube-inject -f k8s/ -R --check        # CI: exit 1 if anything is not injected
-  meshctl kube-inject -f app.yaml --diff        # review what injection changes
-  meshctl kube-uninject -f injected.yaml        # remove the sidecar again
-  meshctl version
-""",
-)
-@click.version_option(__version__, "--version", prog_name="meshctl", message="%(prog)s %(version)s")
-def cli() -> None:
-    """meshctl injects a service-mesh sidecar into Kubernetes manifests.
+def _click() -> None:
+    from meshctl.cli.commands import cli
 
-    It does what `istioctl kube-inject` does, keeps your comments, key order and quoting, and
-    changes only the lines injection must change. It works offline on a built-in profile, or
-    renders your own Istio injector config exactly as Istio does.
+    cli.main(prog_name="meshctl", standalone_mode=True)
+
+
+def _exit_fast(exc: SystemExit) -> None:
+    """End the process now, skipping the interpreter's teardown, when that is safe.
+
+    Why: tearing down the template engine's and the YAML stack's objects costs about as much as
+    a small run (like mypy's fast exit). Everything a command writes is flushed or closed by
+    then; ``atexit`` handlers are skipped, so this is not done under coverage, a tracer or a
+    profiler, nor when flushing fails (the usual exit then reports as Python does).
     """
-
-
-def _common_input_options(fn: Any) -> Any:
-    decorators = [
-        click.option(
-            "-f", "--filename", "filenames", multiple=True, metavar="FILE|DIR|URL|-",
-            help="Input manifest: a file, a directory, an http(s) URL, or - for stdin. Repeatable.",
-        ),
-        click.option(
-            "-R", "--recursive", is_flag=True,
-            help="Descend into directories named by -f (*.yaml, *.yml, *.json).",
-        ),
-        click.option(
-            "-o", "--output", metavar="FILE",
-            help="Write the result to FILE (atomically; may name an input) instead of stdout.",
-        ),
-        click.option(
-            "-i", "--in-place", is_flag=True,
-            help="Rewrite each input file that changes, atomically. Inputs must be files.",
-        ),
-        click.option(
-            "--check", is_flag=True,
-            help="Write nothing; exit 1 if any document would change (for CI).",
-        ),
-        click.option("--diff", is_flag=True, help="Print a unified diff of what would change."),
-        click.option(
-            "--output-format", type=click.Choice(["yaml", "patch"]), default="yaml",
-            show_default=True,
-            help="yaml: the manifests; patch: the RFC 6902 JSON Patch of each changed document.",
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="Do not print the per-resource report."),
-        click.option(
-            "-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
-            help="Worker processes for big inputs; 0 decides from the input size and CPUs.",
-        ),
-        click.option(
-            "--report", "report_format", type=click.Choice(["text", "json"]), default="text",
-            show_default=True, help="Format of the report printed on stderr after the output.",
-        ),
-    ]
-    for deco in reversed(decorators):
-        fn = deco(fn)
-    return fn
-
-
-def _profile_options(fn: Any) -> Any:
-    decorators = [
-        click.option(
-            "--injectConfigFile", "inject_config_file", metavar="FILE",
-            help="Istio injector config (ConfigMap istio-sidecar-injector, its data.config, or a "
-            "bare template).",
-        ),
-        click.option(
-            "--valuesFile", "values_file", metavar="FILE",
-            help="Injector values (JSON or YAML, or the ConfigMap holding data.values).",
-        ),
-        click.option(
-            "--meshConfigFile", "mesh_config_file", metavar="FILE",
-            help="Mesh config (ConfigMap istio's data.mesh, or the mesh YAML itself).",
-        ),
-        click.option(
-            "--operatorFileName", "operator_file", metavar="FILE",
-            help="IstioOperator whose spec.values and spec.meshConfig override the files.",
-        ),
-        click.option("-r", "--revision", default="", help="Istio control-plane revision."),
-        click.option("--hub", help="Image hub of the proxy images (overrides values)."),
-        click.option("--tag", help="Image tag of the proxy images (overrides values)."),
-        click.option("--proxy-image", help="Full proxy image (overrides hub and tag)."),
-        click.option("--proxy-init-image", help="Full proxy-init image (overrides hub and tag)."),
-        click.option(
-            "--native-sidecars", type=click.Choice(["auto", "true", "false"]), default="auto",
-            show_default=True,
-            help="Inject istio-proxy as a native sidecar (an init container with "
-            "restartPolicy: Always). Offline, auto means false, as istioctl.",
-        ),
-        click.option(
-            "--compliance-policy", default="", metavar="POLICY",
-            help="Istio COMPLIANCE_POLICY, e.g. fips-140-3.",
-        ),
-        click.option(
-            "--reinject", type=click.Choice(["auto", "strip", "merge"]), default="auto",
-            show_default=True,
-            help="Already-injected workloads: strip = remove the previous injection, then inject "
-            "(upgrades leave nothing stale); merge = Istio's kube-inject behaviour. auto: merge "
-            "with --injectConfigFile, strip otherwise.",
-        ),
-    ]
-    for deco in reversed(decorators):
-        fn = deco(fn)
-    return fn
-
-
-def _run(operation: str, **kw: Any) -> None:
-    from meshctl.errors import MeshctlError
-    from meshctl.options import Mode, Operation, Options
-
-    modes = [m for m, on in ((Mode.IN_PLACE, kw["in_place"]), (Mode.CHECK, kw["check"]),
-                              (Mode.DIFF, kw["diff"])) if on]
-    if kw["output_format"] == "patch":
-        modes.append(Mode.PATCH)
-    if len(modes) > 1:
-        raise click.UsageError(
-            "choose one of --in-place, --check, --diff, --output-format patch"
-        )
-    mode = modes[0] if modes else Mode.WRITE
-    if kw["output"] and mode is not Mode.WRITE and mode is not Mode.PATCH:
-        raise click.UsageError(f"-o/--output does not go with --{mode.value}")
-    if not kw["filenames"]:
-        raise click.UsageError("filename not specified (see --filename or -f)")
-    if mode is Mode.IN_PLACE and any(
-        f == "-" or f.startswith(("http://", "https://")) for f in kw["filenames"]
-    ):
-        raise click.UsageError("--in-place needs files, not stdin or URLs")
-
-    opts = Options(
-        filenames=tuple(kw["filenames"]),
-        recursive=kw["recursive"],
-        output=kw["output"],
-        mode=mode,
-        operation=Operation(operation),
-        inject_config_file=kw.get("inject_config_file"),
-        values_file=kw.get("values_file"),
-        mesh_config_file=kw.get("mesh_config_file"),
-        operator_file=kw.get("operator_file"),
-        hub=kw.get("hub"),
-        tag=kw.get("tag"),
-        revision=kw.get("revision") or "",
-        native_sidecars=kw.get("native_sidecars") or "auto",
-        proxy_image=kw.get("proxy_image"),
-        proxy_init_image=kw.get("proxy_init_image"),
-        compliance_policy=kw.get("compliance_policy") or "",
-        jobs=kw["jobs"],
-        reinject=kw.get("reinject") or "auto",
-    )
-    try:
-        from meshctl import pipeline
-        from meshctl.emit import emit
-
-        result = pipeline.run(opts, stdin=sys.stdin.buffer.read)
-        stdout_text, files = emit(result, opts)
-    except MeshctlError as exc:
-        fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-    except Exception as exc:  # a bug: one line, never a traceback (unless debugging)
-        if os.environ.get("MESHCTL_DEBUG"):
-            raise
-        fail(f"internal error: {type(exc).__name__}: {exc} (set MESHCTL_DEBUG=1 for details)",
-             EXIT_INTERNAL)
-
-    # Everything succeeded: now, and only now, write.
-    try:
-        from meshctl.emit import write_files
-
-        write_files(files)
-    except OSError as exc:
-        fail(f"{exc.filename}: {exc.strerror}")
-    if stdout_text:
-        sys.stdout.write(stdout_text)
-        sys.stdout.flush()
-    if not kw["quiet"]:
-        from meshctl.report import render_json, render_text
-
-        render = render_json if kw["report_format"] == "json" else render_text
-        report = render(result.results, result.warnings)
-        if report:
-            sys.stdout.flush()
-            sys.stderr.write(report)
-    if mode is Mode.CHECK and result.changed:
-        sys.exit(EXIT_WOULD_CHANGE)
-    sys.exit(EXIT_OK)
-
-
-@cli.command(
-    "kube-inject",
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Examples:
-  # inject the bundled BookInfo example with the built-in profile
-  meshctl kube-inject -f examples/bookinfo/bookinfo.yaml
-  # pipe into kubectl
-  meshctl kube-inject -f app.yaml | kubectl apply -f -
-  # render your cluster's own Istio config, exactly as istioctl would
-  kubectl -n istio-system get cm istio-sidecar-injector -o yaml > inject.yaml
-  kubectl -n istio-system get cm istio -o yaml > mesh.yaml
-  meshctl kube-inject -f app.yaml --injectConfigFile inject.yaml \\
-      --valuesFile inject.yaml --meshConfigFile mesh.yaml
-  # CI: fail when a manifest is not injected, review the change, fix in place
-  meshctl kube-inject -f k8s/ -R --check
-  meshctl kube-inject -f k8s/ -R --diff
-  meshctl kube-inject -f k8s/ -R --in-place
-""",
-)
-@_common_input_options
-@_profile_options
-def kube_inject(**kw: Any) -> None:
-    """Inject the Istio sidecar into the workloads of Kubernetes manifests.
-
-    Pods, Deployments, ReplicaSets, ReplicationControllers, StatefulSets, DaemonSets, Jobs,
-    CronJobs, OpenShift DeploymentConfigs and Argo Rollouts are injected; every other document
-    passes through byte-identical. Injected documents keep every original line, comment, key
-    order and quoting; re-running on the output changes nothing.
-
-    The report (one line per workload, with a reason code) goes to stderr after the output.
-    Exit codes: 0 ok, 1 --check found changes, 2 usage error, 3 input/config error,
-    4 internal error.
-    """
-    _run("inject", **kw)
-
-
-@cli.command(
-    "kube-uninject",
-    context_settings=CONTEXT_SETTINGS,
-    epilog="""\b
-Examples:
-  meshctl kube-uninject -f injected.yaml > app.yaml
-  meshctl kube-inject -f app.yaml | meshctl kube-uninject -f -
-""",
-)
-@_common_input_options
-def kube_uninject(**kw: Any) -> None:
-    """Remove an injected sidecar (reverses kube-inject, driven by sidecar.istio.io/status)."""
-    _run("uninject", **kw)
-
-
-@cli.command("version", context_settings=CONTEXT_SETTINGS)
-@click.option("-s", "--short", is_flag=True, help="Print the version number only.")
-def version(short: bool) -> None:
-    """Print meshctl's version and the Istio release of the built-in profile.
-
-    \b
-    Examples:
-      meshctl version
-      meshctl version --short
-    """
-    if short:
-        click.echo(__version__)
+    code = exc.code
+    if code is not None and type(code) is not int:
         return
-    click.echo(f"meshctl version {__version__}")
-    click.echo(f"built-in profile: Istio {BUILTIN_ISTIO} sidecar (docker.io/istio, tag {BUILTIN_ISTIO})")
+    if "coverage" in sys.modules or sys.gettrace() is not None or sys.getprofile() is not None:
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except Exception:
+        return
+    os._exit(code or 0)
 
 
 def main() -> None:
+    argv = sys.argv[1:]
+    if not _completing():
+        text = _direct_output(argv)
+        if text is not None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        if _is_help_request(argv):
+            _help(argv)
+            return
     try:
-        cli.main(prog_name="meshctl", standalone_mode=True)
-    except SystemExit:
+        _click()
+    except SystemExit as exc:
+        _exit_fast(exc)
         raise
+
+
+def __getattr__(name: str) -> Any:
+    """``cli`` and the commands, from :mod:`meshctl.cli.commands` (imported on first use)."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from meshctl.cli import commands
+
+    try:
+        return getattr(commands, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
