@@ -28,7 +28,9 @@ _DOC_END = re.compile(r"\.\.\.(?:[ \t\r\n]|$)")
 _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#]", re.M)
 #: A top-level ``kind:`` line of a block mapping; good enough to decide that a document
 #: certainly is *not* a workload. Anything unusual falls back to parsing.
-_TOP_KIND = re.compile(r"^kind[ \t]*:[ \t]*([\"']?)([A-Za-z][A-Za-z0-9]*)\1[ \t]*(?:#.*)?\r?$", re.M)
+_TOP_KIND = re.compile(
+    r"^kind[ \t]*:[ \t]*([\"']?)([A-Za-z][A-Za-z0-9]*)\1[ \t]*(?:#.*)?\r?$", re.M
+)
 
 
 @dataclass
@@ -71,7 +73,11 @@ def _is_marker_or_comment(line: str) -> bool:
         or stripped.startswith("#")
         or stripped.startswith("%")
         or stripped in ("---", "...")
-        or (stripped.startswith("---") and stripped[3:4] in (" ", "\t") and _only_comment(stripped[3:]))
+        or (
+            stripped.startswith("---")
+            and stripped[3:4] in (" ", "\t")
+            and _only_comment(stripped[3:])
+        )
     )
 
 
@@ -267,7 +273,9 @@ def expand_paths(names: Iterable[str], recursive: bool) -> Iterator[str]:
                     )
             else:
                 found = [
-                    str(p) for p in sorted(path.iterdir()) if p.is_file() and p.name.endswith(YAML_SUFFIXES)
+                    str(p)
+                    for p in sorted(path.iterdir())
+                    if p.is_file() and p.name.endswith(YAML_SUFFIXES)
                 ]
             yield from found
         else:

@@ -8,6 +8,7 @@ same directory), after the whole run succeeded, so an error never leaves a parti
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -82,10 +83,8 @@ def write_files(files: list[FileWrite]) -> None:
     for path, text in files:
         directory = path.parent if str(path.parent) else Path(".")
         mode = None
-        try:
+        with contextlib.suppress(FileNotFoundError):
             mode = path.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            pass
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".meshctl", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -96,8 +95,6 @@ def write_files(files: list[FileWrite]) -> None:
                 os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
             raise

@@ -85,7 +85,10 @@ class ConfigError(MeshctlError):
 
 
 def _rebuild(
-    cls: type[MeshctlError], message: str, source: str | None, document: int | None,
+    cls: type[MeshctlError],
+    message: str,
+    source: str | None,
+    document: int | None,
     line: int | None,
 ) -> MeshctlError:
     err = cls.__new__(cls)

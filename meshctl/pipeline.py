@@ -89,9 +89,7 @@ class Processor:
         self.operation = operation
         self.strip_first = reinject == "strip"
 
-    def _one_object(
-        self, obj: Any, chunk: Chunk, results: list[Result]
-    ) -> Any:
+    def _one_object(self, obj: Any, chunk: Chunk, results: list[Result]) -> Any:
         """Return the new object (or the same object when unchanged)."""
         if not isinstance(obj, dict):
             return obj
@@ -101,7 +99,13 @@ class Processor:
             if looks_like_workload(obj):
                 results.append(
                     Result(
-                        kind, namespace, name, "skipped", "unknown_kind", chunk.source, chunk.index,
+                        kind,
+                        namespace,
+                        name,
+                        "skipped",
+                        "unknown_kind",
+                        chunk.source,
+                        chunk.index,
                         (
                             f"kind {kind} has a pod template but meshctl does not know it; "
                             "passed through unchanged",
@@ -114,8 +118,13 @@ class Processor:
             changed = new != obj
             results.append(
                 Result(
-                    kind, namespace, name, "uninjected" if changed else "unchanged",
-                    "uninjected" if changed else "not_injected", chunk.source, chunk.index,
+                    kind,
+                    namespace,
+                    name,
+                    "uninjected" if changed else "unchanged",
+                    "uninjected" if changed else "not_injected",
+                    chunk.source,
+                    chunk.index,
                 )
             )
             return new if changed else obj
@@ -128,12 +137,19 @@ class Processor:
             # the report line already says why; keep only warnings that add something
             # (host networking is a warning in istioctl and stays one here)
             warnings = tuple(
-                w for w in outcome.warnings
+                w
+                for w in outcome.warnings
                 if outcome.reason == "host_network" or not w.startswith("Skipping injection")
             )
             results.append(
                 Result(
-                    kind, namespace, name, "skipped", outcome.reason, chunk.source, chunk.index,
+                    kind,
+                    namespace,
+                    name,
+                    "skipped",
+                    outcome.reason,
+                    chunk.source,
+                    chunk.index,
                     warnings,
                 )
             )
@@ -145,7 +161,13 @@ class Processor:
             action, reason = "injected", "injected"
         results.append(
             Result(
-                kind, namespace, name, action, reason, chunk.source, chunk.index,
+                kind,
+                namespace,
+                name,
+                action,
+                reason,
+                chunk.source,
+                chunk.index,
                 tuple(outcome.warnings),
             )
         )
@@ -171,8 +193,10 @@ class Processor:
             ) from None
         data = doc.data
         try:
-            if isinstance(data, dict) and data.get("kind") == "List" and isinstance(
-                data.get("items"), list
+            if (
+                isinstance(data, dict)
+                and data.get("kind") == "List"
+                and isinstance(data.get("items"), list)
             ):
                 items = data["items"]
                 new_items = [self._one_object(item, chunk, results) for item in items]
@@ -238,7 +262,9 @@ PARALLEL_MIN_DOCS = 150
 _WORKER_PROCESSOR: Processor | None = None
 
 
-def _work(chunks: list[Chunk]) -> list[tuple[str, list[Result], DocumentChange | None]] | MeshctlError:
+def _work(
+    chunks: list[Chunk],
+) -> list[tuple[str, list[Result], DocumentChange | None]] | MeshctlError:
     """Process a batch in a worker; a MeshctlError is returned (pickled), not raised."""
     assert _WORKER_PROCESSOR is not None
     try:
@@ -298,7 +324,9 @@ def run(
     injector = injector_factory(opts)
     processor = Processor(injector, opts.operation, opts.reinject_mode)
     todo = [c for src in sources for c in src.chunks if _needs_parse(c)]
-    done = dict(zip(map(id, todo), _process_all(processor, todo, _jobs(opts, len(todo))), strict=True))
+    done = dict(
+        zip(map(id, todo), _process_all(processor, todo, _jobs(opts, len(todo))), strict=True)
+    )
     out = RunResult()
     for src in sources:
         parts: list[str] = []
@@ -327,9 +355,9 @@ def joined_output(result: RunResult) -> str:
             prev = texts[-1]
             if prev and not prev.endswith("\n"):
                 texts[-1] = prev + "\n"
-            if not (s.source.is_json and result.sources[i - 1].source.is_json) and not text.startswith(
-                "---"
-            ):
+            if not (
+                s.source.is_json and result.sources[i - 1].source.is_json
+            ) and not text.startswith("---"):
                 texts.append("---\n")
         texts.append(text)
     return "".join(texts)

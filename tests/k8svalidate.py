@@ -18,12 +18,12 @@ from referencing import Registry, Resource
 VERSION = "1.33"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _definitions(schema_dir: str) -> Any:
     return kv.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", VERSION)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(kind: str, api_version: str, strict: bool) -> jsonschema.protocols.Validator:
     version = [v for v in kv.all_versions() if kv.major_minor(v) <= VERSION][-1]
     schema_dir = f"v{version}-local" + ("-strict" if strict else "")
@@ -41,9 +41,7 @@ def errors(obj: dict[str, Any], strict: bool = True) -> list[str]:
     # round-trip through JSON so YAML-only types (e.g. dates) show up as they would to kubectl
     obj = json.loads(json.dumps(obj, default=str))
     v = _validator(obj["kind"], obj["apiVersion"], strict)
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(obj)
-    ]
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in v.iter_errors(obj)]
 
 
 def has_schema(obj: dict[str, Any]) -> bool:

@@ -215,7 +215,10 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-m", "meshctl", "kube-inject", "-f", str(tmp_path / "nope.yaml")],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 3
     assert proc.stdout == ""

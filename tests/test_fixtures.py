@@ -63,7 +63,13 @@ def test_fixture(case: Path, update_goldens: bool) -> None:
     if res.rc != 0:
         assert res.stdout == "", "nothing may reach stdout when a run fails"
         return
-    if args[0] == "kube-inject" and inp is not None and "--diff" not in args and "--check" not in args and "patch" not in args:
+    if (
+        args[0] == "kube-inject"
+        and inp is not None
+        and "--diff" not in args
+        and "--check" not in args
+        and "patch" not in args
+    ):
         again = run_cli(args[:-2] + ["-f", "-"], stdin=res.stdout, cwd=str(case))
         assert again.rc == 0
         assert again.stdout == res.stdout, "kube-inject of its own output must be byte-identical"

@@ -21,8 +21,18 @@ from tests.clirunner import run_cli
 from tests.conftest import ROOT, SHARED
 
 FILES = sorted((SHARED / "realworld").glob("*.yaml")) + [ROOT / "examples/bookinfo/bookinfo.yaml"]
-WORKLOAD_KINDS = {"Deployment", "Pod", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet",
-                  "ReplicationController", "DeploymentConfig", "Rollout"}
+WORKLOAD_KINDS = {
+    "Deployment",
+    "Pod",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicaSet",
+    "ReplicationController",
+    "DeploymentConfig",
+    "Rollout",
+}
 _PROMETHEUS = re.compile(r"^\s*prometheus\.io/(port|path|scrape):")
 _PROBE = re.compile(r"^(\s*)(?:- )?(readinessProbe|livenessProbe|startupProbe):")
 
@@ -39,7 +49,9 @@ def _probe_lines(lines: list[str]) -> set[int]:
         indent = len(m.group(1))
         inside.add(i)
         i += 1
-        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
+        while i < len(lines) and (
+            not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent
+        ):
             inside.add(i)
             i += 1
     return inside

@@ -37,6 +37,7 @@ from tests.conformance.test_engine_goldens import (
 
 pytestmark = pytest.mark.conformance
 
+
 def _docs(text: str) -> list[Any]:
     return [d for d in yaml.safe_load_all(text) if d is not None]
 
@@ -59,8 +60,11 @@ def _sidecar_only(case: dict[str, Any]) -> bool:
 #: default settings (nothing but the native-sidecar choice), the sidecar template only: 85 cases
 BUILTIN = [c for c in CASES if set(c) <= _PLAIN_KEYS and _sidecar_only(c)]
 #: the error and warning cases with default settings also run through the built-in profile
-BUILTIN_CHECKS = [c for c in CASES if is_default(c) and uses_only_sidecar_template(c)
-                  and not set(c) <= _PLAIN_KEYS]
+BUILTIN_CHECKS = [
+    c
+    for c in CASES
+    if is_default(c) and uses_only_sidecar_template(c) and not set(c) <= _PLAIN_KEYS
+]
 
 
 def _check(res: Any, case: dict[str, Any]) -> None:
@@ -77,7 +81,8 @@ def _check(res: Any, case: dict[str, Any]) -> None:
     got = _docs(res.stdout)
     want = _docs((GOLDEN / "inject" / case["golden"]).read_text())
     assert len(got) == len(want)
-    problems = [f"document {i}:\n{d}" for i, (w, g) in enumerate(zip(want, got)) if (d := diff(w, g))]
+    pairs = enumerate(zip(want, got, strict=True))
+    problems = [f"document {i}:\n{d}" for i, (w, g) in pairs if (d := diff(w, g))]
     assert not problems, "\n".join(problems)
 
 
@@ -93,20 +98,38 @@ def test_builtin_profile_count() -> None:
 @pytest.mark.parametrize("case", BUILTIN, ids=[case_id(c) for c in BUILTIN])
 def test_builtin_profile(case: dict[str, Any]) -> None:
     d = _index()["defaults"]
-    res = run_cli([
-        "kube-inject", "-f", str(GOLDEN / "inject" / case["input"]),
-        "--hub", d["hub"], "--tag", d["tag"], "--native-sidecars", _native(case),
-    ])
+    res = run_cli(
+        [
+            "kube-inject",
+            "-f",
+            str(GOLDEN / "inject" / case["input"]),
+            "--hub",
+            d["hub"],
+            "--tag",
+            d["tag"],
+            "--native-sidecars",
+            _native(case),
+        ]
+    )
     _check(res, case)
 
 
 @pytest.mark.parametrize("case", BUILTIN_CHECKS, ids=[case_id(c) for c in BUILTIN_CHECKS])
 def test_builtin_profile_errors_and_warnings(case: dict[str, Any]) -> None:
     d = _index()["defaults"]
-    res = run_cli([
-        "kube-inject", "-f", str(GOLDEN / "inject" / case["input"]),
-        "--hub", d["hub"], "--tag", d["tag"], "--native-sidecars", _native(case),
-    ])
+    res = run_cli(
+        [
+            "kube-inject",
+            "-f",
+            str(GOLDEN / "inject" / case["input"]),
+            "--hub",
+            d["hub"],
+            "--tag",
+            d["tag"],
+            "--native-sidecars",
+            _native(case),
+        ]
+    )
     _check(res, case)
 
 
@@ -122,12 +145,21 @@ def test_istio_config(case: dict[str, Any], tmp_path: Path) -> None:
     (tmp_path / "values.json").write_text(json.dumps(values))
     (tmp_path / "mesh.yaml").write_text(yaml.safe_dump(mesh))
     args = [
-        "kube-inject", "-f", str(GOLDEN / "inject" / case["input"]),
-        "--injectConfigFile", str(GOLDEN / d["inject_config_file"]),
-        "--valuesFile", str(tmp_path / "values.json"),
-        "--meshConfigFile", str(tmp_path / "mesh.yaml"),
-        "--hub", d["hub"], "--tag", d["tag"],
-        "--native-sidecars", _native(case),
+        "kube-inject",
+        "-f",
+        str(GOLDEN / "inject" / case["input"]),
+        "--injectConfigFile",
+        str(GOLDEN / d["inject_config_file"]),
+        "--valuesFile",
+        str(tmp_path / "values.json"),
+        "--meshConfigFile",
+        str(tmp_path / "mesh.yaml"),
+        "--hub",
+        d["hub"],
+        "--tag",
+        d["tag"],
+        "--native-sidecars",
+        _native(case),
     ]
     if case.get("operator_file"):
         args += ["--operatorFileName", str(GOLDEN / "inject" / case["operator_file"])]
@@ -141,28 +173,92 @@ ISTIOCTL_CASES: list[tuple[str, list[str], str | None, str | None]] = [
     # (id, args, golden, error text)
     ("0-no-filename", [], None, "filename not specified (see --filename or -f)"),
     ("1-missing-file", ["-f", "missing.yaml"], None, "missing.yaml: no such file or directory"),
-    ("2-files", ["--meshConfigFile", "mesh-config.yaml", "--injectConfigFile", "inject-config.yaml",
-                 "-f", "deployment/hello.yaml", "--valuesFile", "inject-values.yaml"],
-     "deployment/hello.yaml.injected", None),
-    ("3-inline-template", ["--meshConfigFile", "mesh-config.yaml", "--injectConfigFile",
-                           "inject-config-inline.yaml", "-f", "deployment/hello.yaml",
-                           "--valuesFile", "inject-values.yaml"],
-     "deployment/hello.yaml.injected", None),
-    ("4-operator", ["--operatorFileName", "istio-operator.yaml", "--injectConfigFile",
-                    "inject-config-iop.yaml", "-f", "deployment/hello.yaml"],
-     "deployment/hello.yaml.iop.injected", None),
-    ("5-operator-inline", ["--operatorFileName", "istio-operator.yaml", "--injectConfigFile",
-                           "inject-config-inline-iop.yaml", "-f", "deployment/hello.yaml"],
-     "deployment/hello.yaml.iop.injected", None),
-    ("6-operator-values", ["--operatorFileName", "istio-operator.yaml", "--injectConfigFile",
-                           "inject-config-iop.yaml", "-f", "deployment/hello.yaml",
-                           "--valuesFile", "inject-values.yaml"],
-     "deployment/hello.yaml.iop.injected", None),
-    ("7-proxyconfig-annotation", ["--meshConfigFile", "mesh-config.yaml", "--injectConfigFile",
-                                  "inject-config.yaml", "-f",
-                                  "deployment/hello-with-proxyconfig-anno.yaml",
-                                  "--valuesFile", "inject-values.yaml"],
-     "deployment/hello-with-proxyconfig-anno.yaml.injected", None),
+    (
+        "2-files",
+        [
+            "--meshConfigFile",
+            "mesh-config.yaml",
+            "--injectConfigFile",
+            "inject-config.yaml",
+            "-f",
+            "deployment/hello.yaml",
+            "--valuesFile",
+            "inject-values.yaml",
+        ],
+        "deployment/hello.yaml.injected",
+        None,
+    ),
+    (
+        "3-inline-template",
+        [
+            "--meshConfigFile",
+            "mesh-config.yaml",
+            "--injectConfigFile",
+            "inject-config-inline.yaml",
+            "-f",
+            "deployment/hello.yaml",
+            "--valuesFile",
+            "inject-values.yaml",
+        ],
+        "deployment/hello.yaml.injected",
+        None,
+    ),
+    (
+        "4-operator",
+        [
+            "--operatorFileName",
+            "istio-operator.yaml",
+            "--injectConfigFile",
+            "inject-config-iop.yaml",
+            "-f",
+            "deployment/hello.yaml",
+        ],
+        "deployment/hello.yaml.iop.injected",
+        None,
+    ),
+    (
+        "5-operator-inline",
+        [
+            "--operatorFileName",
+            "istio-operator.yaml",
+            "--injectConfigFile",
+            "inject-config-inline-iop.yaml",
+            "-f",
+            "deployment/hello.yaml",
+        ],
+        "deployment/hello.yaml.iop.injected",
+        None,
+    ),
+    (
+        "6-operator-values",
+        [
+            "--operatorFileName",
+            "istio-operator.yaml",
+            "--injectConfigFile",
+            "inject-config-iop.yaml",
+            "-f",
+            "deployment/hello.yaml",
+            "--valuesFile",
+            "inject-values.yaml",
+        ],
+        "deployment/hello.yaml.iop.injected",
+        None,
+    ),
+    (
+        "7-proxyconfig-annotation",
+        [
+            "--meshConfigFile",
+            "mesh-config.yaml",
+            "--injectConfigFile",
+            "inject-config.yaml",
+            "-f",
+            "deployment/hello-with-proxyconfig-anno.yaml",
+            "--valuesFile",
+            "inject-values.yaml",
+        ],
+        "deployment/hello-with-proxyconfig-anno.yaml.injected",
+        None,
+    ),
 ]
 
 
@@ -179,5 +275,5 @@ def test_istioctl_command(case: tuple[str, list[str], str | None, str | None]) -
     got = _docs(res.stdout)
     want = _docs((CLI / golden).read_text())
     assert len(got) == len(want)
-    problems = [d for w, g in zip(want, got) if (d := diff(w, g))]
+    problems = [d for w, g in zip(want, got, strict=True) if (d := diff(w, g))]
     assert not problems, "\n".join(problems)
