@@ -252,7 +252,11 @@ def make_injector(opts: Options) -> Injector:
     from meshctl.inject import Injector
     from meshctl.profile import settings_for
 
-    return Injector(settings_for(opts))
+    settings = settings_for(opts)
+    try:
+        return Injector(settings)  # compiles the templates: a syntax error is the config's
+    except MeshctlError as exc:
+        raise exc.located(source=opts.inject_config_file) from None
 
 
 #: below this many documents to parse, one process is faster than starting workers

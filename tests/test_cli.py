@@ -253,3 +253,60 @@ def test_uninject_reverses_inject_exactly() -> None:
         back = run_cli(["kube-uninject", "-q", "-f", "-"], stdin=injected)
         assert back.rc == 0
         assert back.stdout == text, path.name
+
+
+def test_configmaps_from_kubectl_work_like_the_raw_files(tmp_path: Path) -> None:
+    """`kubectl get cm istio-sidecar-injector -o yaml > f` and `kubectl get cm istio` just work."""
+    settings = SHARED / "istio-golden/settings"
+    config = (settings / "inject-config.yaml").read_text()
+    values = (settings / "values.json").read_text()
+    mesh = (settings / "mesh.yaml").read_text()
+    injector_cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "istio-sidecar-injector", "namespace": "istio-system"},
+        "data": {"config": config, "values": values},
+    }
+    mesh_cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "istio", "namespace": "istio-system"},
+        "data": {"mesh": mesh, "meshNetworks": "networks: {}"},
+    }
+    (tmp_path / "injector.yaml").write_text(yaml.safe_dump(injector_cm))
+    (tmp_path / "mesh.yaml").write_text(yaml.safe_dump(mesh_cm))
+    from_cms = run_cli([
+        "kube-inject", "-f", "-", "--injectConfigFile", str(tmp_path / "injector.yaml"),
+        "--valuesFile", str(tmp_path / "injector.yaml"),
+        "--meshConfigFile", str(tmp_path / "mesh.yaml"),
+    ], stdin=HELLO)
+    from_files = run_cli([
+        "kube-inject", "-f", "-", "--injectConfigFile", str(settings / "inject-config.yaml"),
+        "--valuesFile", str(settings / "values.json"),
+        "--meshConfigFile", str(settings / "mesh.yaml"),
+    ], stdin=HELLO)
+    assert from_cms.rc == 0, from_cms.stderr
+    assert from_cms.stdout == from_files.stdout
+    assert "registry.istio.io/testing/proxyv2:latest" in from_cms.stdout
+
+
+def test_bad_config_is_one_line_exit_3(tmp_path: Path) -> None:
+    bad = tmp_path / "values.yaml"
+    bad.write_text("global: [unclosed\n")
+    res = run_cli(["kube-inject", "-f", "-", "--valuesFile", str(bad)], stdin=HELLO)
+    assert res.rc == 3 and res.stdout == ""
+    assert res.stderr.startswith("meshctl: error: ") and res.stderr.count("\n") == 1
+    tpl = tmp_path / "tpl.yaml"
+    tpl.write_text("templates:\n  sidecar: '{{ .Nope '\n")
+    res = run_cli(["kube-inject", "-f", "-", "--injectConfigFile", str(tpl)], stdin=HELLO)
+    assert res.rc == 3 and res.stdout == "", res.stderr
+    assert res.stderr.startswith("meshctl: error: ") and res.stderr.count("\n") == 1
+    missing = run_cli(["kube-inject", "-f", "-", "--meshConfigFile", "nope.yaml"], stdin=HELLO)
+    assert missing.rc == 3 and "nope.yaml" in missing.stderr
+
+
+def test_requested_template_missing_names_the_choices() -> None:
+    doc = HELLO.replace("    metadata:\n", "    metadata:\n      annotations:\n        inject.istio.io/templates: gateway\n", 1)
+    res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
+    assert res.rc == 3 and res.stdout == ""
+    assert "gateway" in res.stderr and "sidecar" in res.stderr

@@ -22,6 +22,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+    # errors are ONE line, whatever a library put in its message
+    message = " ".join(part.strip() for part in message.splitlines() if part.strip())
     click.echo(f"meshctl: error: {message}", err=True)
     sys.exit(code)
 

@@ -402,6 +402,10 @@ def load_yaml(text: str, what: str = "rendered template") -> Any:
     try:
         return loader.get_single_data()
     except YAMLError as exc:
-        raise ConfigError(f"{what} is not valid YAML: {exc}") from None
+        # one line: the problem and where (ruamel's message spans several lines)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(f"{what} is not valid YAML: {problem}{where}") from None
     finally:
         loader.dispose()

@@ -105,7 +105,10 @@ def _load(source: Source, what: str) -> Any:
         return None
     if isinstance(source, Mapping):
         return source
-    return _parse(_read_text(source, what), what)
+    try:
+        return _parse(_read_text(source, what), what)
+    except ConfigError as exc:
+        raise exc.located(source=str(source)) from None
 
 
 def _configmap_data(doc: Any, key: str) -> Any:
@@ -202,7 +205,10 @@ def _inject_config(source: Source) -> _InjectConfig:
         doc = _parse(text, what)
     except ConfigError:
         doc = None  # a bare template is rarely valid YAML
-    return _inject_config_doc(doc, text, what)
+    try:
+        return _inject_config_doc(doc, text, what)
+    except ConfigError as exc:
+        raise exc.located(source=str(source)) from None
 
 
 def _inject_config_doc(doc: Any, text: str | None, what: str) -> _InjectConfig:
