@@ -275,16 +275,34 @@ def test_configmaps_from_kubectl_work_like_the_raw_files(tmp_path: Path) -> None
     }
     (tmp_path / "injector.yaml").write_text(yaml.safe_dump(injector_cm))
     (tmp_path / "mesh.yaml").write_text(yaml.safe_dump(mesh_cm))
-    from_cms = run_cli([
-        "kube-inject", "-f", "-", "--injectConfigFile", str(tmp_path / "injector.yaml"),
-        "--valuesFile", str(tmp_path / "injector.yaml"),
-        "--meshConfigFile", str(tmp_path / "mesh.yaml"),
-    ], stdin=HELLO)
-    from_files = run_cli([
-        "kube-inject", "-f", "-", "--injectConfigFile", str(settings / "inject-config.yaml"),
-        "--valuesFile", str(settings / "values.json"),
-        "--meshConfigFile", str(settings / "mesh.yaml"),
-    ], stdin=HELLO)
+    from_cms = run_cli(
+        [
+            "kube-inject",
+            "-f",
+            "-",
+            "--injectConfigFile",
+            str(tmp_path / "injector.yaml"),
+            "--valuesFile",
+            str(tmp_path / "injector.yaml"),
+            "--meshConfigFile",
+            str(tmp_path / "mesh.yaml"),
+        ],
+        stdin=HELLO,
+    )
+    from_files = run_cli(
+        [
+            "kube-inject",
+            "-f",
+            "-",
+            "--injectConfigFile",
+            str(settings / "inject-config.yaml"),
+            "--valuesFile",
+            str(settings / "values.json"),
+            "--meshConfigFile",
+            str(settings / "mesh.yaml"),
+        ],
+        stdin=HELLO,
+    )
     assert from_cms.rc == 0, from_cms.stderr
     assert from_cms.stdout == from_files.stdout
     assert "registry.istio.io/testing/proxyv2:latest" in from_cms.stdout
@@ -306,7 +324,11 @@ def test_bad_config_is_one_line_exit_3(tmp_path: Path) -> None:
 
 
 def test_requested_template_missing_names_the_choices() -> None:
-    doc = HELLO.replace("    metadata:\n", "    metadata:\n      annotations:\n        inject.istio.io/templates: gateway\n", 1)
+    doc = HELLO.replace(
+        "    metadata:\n",
+        "    metadata:\n      annotations:\n        inject.istio.io/templates: gateway\n",
+        1,
+    )
     res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
     assert res.rc == 3 and res.stdout == ""
     assert "gateway" in res.stderr and "sidecar" in res.stderr
