@@ -228,8 +228,11 @@ _NAMED_ANNOTATION = re.compile(r"annotation '([^']+)'")
 def _error_line(chunk: Chunk, message: str) -> int:
     """The line an injection error is about: the annotation it names, else the document start."""
     m = _NAMED_ANNOTATION.search(message)
-    if m:
-        key = re.compile(r"^[ \t-]*[\"']?" + re.escape(m.group(1)) + r"[\"']?[ \t]*:", re.M)
+    name = m.group(1) if m else None
+    if name is None and "requested template" in message:
+        name = "inject.istio.io/templates"
+    if name is not None:
+        key = re.compile(r"^[ \t-]*[\"']?" + re.escape(name) + r"[\"']?[ \t]*:", re.M)
         found = key.search(chunk.text)
         if found:
             return chunk.line_of_offset(found.start())
