@@ -820,8 +820,10 @@ class _Renderer:
             pre = "" if pos == 0 or text[pos - 1] == "\n" else nl
             self.edit(pos, pos, pre + nl.join(lines) + nl)
             return
-        if isinstance(value, (dict, list)) and value and not (
-            self.json or (isinstance(root, (MapNode, SeqNode)) and root.flow)
+        if (
+            isinstance(value, (dict, list))
+            and value
+            and not (self.json or (isinstance(root, (MapNode, SeqNode)) and root.flow))
         ):
             ls = self.line_start(root.start)
             if text[ls : root.start].strip(" \t"):  # "--- 5": a block cannot start there
