@@ -64,6 +64,7 @@ from meshctl.postprocess import (
     reorder,
 )
 from meshctl.render import InjectionError, PodContext, Renderer, select_templates, template_data
+from meshctl.workloads import get_path
 
 __all__ = ["InjectionError", "Injector", "Outcome"]
 
@@ -86,15 +87,6 @@ class Outcome:
 
 # --------------------------------------------------------------------------------------------
 # paths
-
-
-def _get(obj: Any, path: tuple[str, ...]) -> Any:
-    cur = obj
-    for key in path:
-        if not isinstance(cur, Mapping):
-            return None
-        cur = cur.get(key)
-    return cur
 
 
 def _replace(obj: Mapping[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
@@ -252,13 +244,13 @@ class Injector:
     def inject(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
         """Inject the workload ``obj`` whose pod template is at ``pod_path`` (not mutated)."""
         settings = self.settings
-        template = _get(obj, pod_path) if pod_path else obj
+        template = get_path(obj, pod_path) if pod_path else obj
         if not isinstance(template, Mapping):
             return Outcome(None, "skipped", "no_pod_template")
         meta_path = metadata_path(obj, pod_path, settings)
         spec_path = (*pod_path, "spec")
-        meta = _get(obj, meta_path)
-        spec = _get(obj, spec_path)
+        meta = get_path(obj, meta_path)
+        spec = get_path(obj, spec_path)
         meta = meta if isinstance(meta, Mapping) else {}
         if not isinstance(spec, Mapping):
             return Outcome(None, "skipped", "no_pod_template")
@@ -369,8 +361,8 @@ class Injector:
         ``mark_disabled``, also behave like Istio's former ``istioctl kube-uninject``."""
         meta_path = metadata_path(obj, pod_path, self.settings)
         spec_path = (*pod_path, "spec")
-        meta = _get(obj, meta_path)
-        spec = _get(obj, spec_path)
+        meta = get_path(obj, meta_path)
+        spec = get_path(obj, spec_path)
         if not isinstance(meta, Mapping) or not isinstance(spec, Mapping):
             return obj
         ctx = pod_context(obj, pod_path, meta)
@@ -382,6 +374,6 @@ class Injector:
         new_obj = _replace(obj, spec_path, new_spec)
         if new_meta or len(meta_path) == 1:
             return _replace(new_obj, meta_path, new_meta)
-        parent = dict(_get(new_obj, meta_path[:-1]) or {})  # a template left without metadata
+        parent = dict(get_path(new_obj, meta_path[:-1]) or {})  # a template left without metadata
         parent.pop(meta_path[-1], None)
         return _replace(new_obj, meta_path[:-1], parent)

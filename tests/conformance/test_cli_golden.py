@@ -95,42 +95,23 @@ def test_builtin_profile_count() -> None:
     assert len(BUILTIN) == 85
 
 
+def _builtin_args(case: dict[str, Any]) -> list[str]:
+    """The issue's command line: the built-in profile with the suite's hub and tag."""
+    d = _index()["defaults"]
+    return [
+        "kube-inject", "-f", str(GOLDEN / "inject" / case["input"]),
+        "--hub", d["hub"], "--tag", d["tag"], "--native-sidecars", _native(case),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("case", BUILTIN, ids=[case_id(c) for c in BUILTIN])
 def test_builtin_profile(case: dict[str, Any]) -> None:
-    d = _index()["defaults"]
-    res = run_cli(
-        [
-            "kube-inject",
-            "-f",
-            str(GOLDEN / "inject" / case["input"]),
-            "--hub",
-            d["hub"],
-            "--tag",
-            d["tag"],
-            "--native-sidecars",
-            _native(case),
-        ]
-    )
-    _check(res, case)
+    _check(run_cli(_builtin_args(case)), case)
 
 
 @pytest.mark.parametrize("case", BUILTIN_CHECKS, ids=[case_id(c) for c in BUILTIN_CHECKS])
 def test_builtin_profile_errors_and_warnings(case: dict[str, Any]) -> None:
-    d = _index()["defaults"]
-    res = run_cli(
-        [
-            "kube-inject",
-            "-f",
-            str(GOLDEN / "inject" / case["input"]),
-            "--hub",
-            d["hub"],
-            "--tag",
-            d["tag"],
-            "--native-sidecars",
-            _native(case),
-        ]
-    )
-    _check(res, case)
+    _check(run_cli(_builtin_args(case)), case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
