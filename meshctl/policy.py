@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from meshctl.istio.gotypes import go_scalar_string
+
 INJECT_KEY: Final = "sidecar.istio.io/inject"
 IGNORED_NAMESPACES: Final = frozenset(
     {"kube-system", "kube-public", "kube-node-lease", "local-path-storage"}
@@ -101,14 +103,7 @@ def decide(
     return Decision(False, "policy_disabled", tuple(warnings))
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
+_text = go_scalar_string  # a label/annotation value as Kubernetes reads it into a string
 
 
 def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
