@@ -235,9 +235,9 @@ def _cluster_and_network(settings: Settings, meta: Mapping[str, Any]) -> dict[st
 class Injector:
     """Injects with one :class:`Settings`; every template is compiled here, once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, compiled_templates: bool = False) -> None:
         self.settings = settings
-        self.renderer = Renderer(settings)
+        self.renderer = Renderer(settings, compiled=compiled_templates)
 
     # ----------------------------------------------------------------------------------------
 

@@ -247,17 +247,22 @@ def _first_content_line(chunk: Chunk) -> int:
     return chunk.start_line
 
 
-InjectorFactory = Callable[[Options], "Injector"]
+InjectorFactory = Callable[[Options, int], "Injector"]
 
 
-def make_injector(opts: Options) -> Injector:
+#: from this many documents to process on, templates are compiled to Python for the run
+COMPILED_TEMPLATES_MIN_DOCS = 32
+
+
+def make_injector(opts: Options, documents: int = 0) -> Injector:
     """The injector for these options: the built-in profile, or the user's Istio config."""
     from meshctl.inject import Injector
     from meshctl.profile import settings_for
 
     settings = settings_for(opts)
     try:
-        return Injector(settings)  # compiles the templates: a syntax error is the config's
+        # compiles the templates: a syntax error is the config's
+        return Injector(settings, compiled_templates=documents >= COMPILED_TEMPLATES_MIN_DOCS)
     except MeshctlError as exc:
         raise exc.located(source=opts.inject_config_file) from None
 
@@ -328,9 +333,9 @@ def run(
     if not opts.filenames:
         raise InputError("filename not specified (see --filename or -f)")
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
-    injector = injector_factory(opts)
-    processor = Processor(injector, opts.operation, opts.reinject_mode)
     todo = [c for src in sources for c in src.chunks if _needs_parse(c)]
+    injector = injector_factory(opts, len(todo))
+    processor = Processor(injector, opts.operation, opts.reinject_mode)
     done = dict(
         zip(map(id, todo), _process_all(processor, todo, _jobs(opts, len(todo))), strict=True)
     )

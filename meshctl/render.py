@@ -9,9 +9,10 @@ YAML output; :func:`select_templates` resolves ``inject.istio.io/templates`` and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import gotpl
 
@@ -29,6 +30,9 @@ from meshctl.istio.gotypes import (
 from meshctl.istio.goyaml import ShapeCache
 from meshctl.istio.meshconfig import MESH_CONFIG, PROXY_CONFIG, inbound_traffic_policy_mode
 from meshctl.istio.settings import Settings
+
+if TYPE_CHECKING:
+    from meshctl.istio.tplcompile import FastTemplate
 
 TEMPLATES_ANNOTATION: Final = "inject.istio.io/templates"
 IMAGE_TYPE_ANNOTATION: Final = "sidecar.istio.io/proxyImageType"
@@ -143,11 +147,18 @@ class Renderer:
     here, the others (an Istio config has eight) when a pod first asks for them.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, compiled: bool = False) -> None:
         self.settings = settings
         self._loaders: dict[str, Callable[[], gotpl.Template]] = {}
         self._compiled: dict[str, gotpl.Template] = {}
         self._parsers: dict[str, ShapeCache] = {name: ShapeCache() for name in settings.templates}
+        # templates compiled to Python (meshctl.istio.tplcompile; ~5x faster per render, ~40 ms
+        # to compile, so worth it for many pods), gotpl as the fallback for anything unsupported.
+        # MESHCTL_COMPILED_TEMPLATES=1/0 forces the choice either way.
+        forced = os.environ.get("MESHCTL_COMPILED_TEMPLATES")
+        if forced in ("0", "1"):
+            compiled = forced == "1"
+        self._fast: dict[str, FastTemplate] | None = {} if compiled else None
         for name, source in settings.templates.items():
             try:
                 self._loaders[name] = template_loader(source, name, TEMPLATE_FUNCTIONS)
@@ -157,6 +168,8 @@ class Renderer:
         for name in select_templates({}, settings):
             if name in self._loaders:
                 self.template(name)
+                if self._fast is not None:
+                    self._fast_template(name, self._compiled[name])
 
     @property
     def names(self) -> list[str]:
@@ -173,9 +186,21 @@ class Renderer:
             template = self._compiled[name] = loader()
         return template
 
+    def _fast_template(self, name: str, template: gotpl.Template) -> FastTemplate:
+        """The compiled form of ``template`` (MESHCTL_COMPILED_TEMPLATES=1), made once."""
+        from meshctl.istio.tplcompile import FastTemplate
+
+        assert self._fast is not None
+        fast = self._fast.get(name)
+        if fast is None or fast.template is not template:
+            fast = self._fast[name] = FastTemplate(template)
+        return fast
+
     def render_text(self, name: str, data: Mapping[str, Any]) -> str:
         template = self.template(name)
         try:
+            if self._fast is not None:
+                return self._fast_template(name, template).render(data)
             return template.render(data)
         except gotpl.TemplateError as exc:
             raise InjectionError(f"template {name!r} failed: {exc}") from None

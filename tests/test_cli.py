@@ -332,3 +332,28 @@ def test_requested_template_missing_names_the_choices() -> None:
     res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
     assert res.rc == 3 and res.stdout == ""
     assert "gateway" in res.stderr and "sidecar" in res.stderr
+
+
+def test_compiled_templates_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Big inputs render with templates compiled to Python; the output must not change."""
+    from meshctl.istio import tplcompile
+
+    calls = []
+    real_render = tplcompile.CompiledTemplate.render
+
+    def spy(self: tplcompile.CompiledTemplate, data: object) -> str:
+        calls.append(1)
+        return real_render(self, data)
+
+    monkeypatch.setattr(tplcompile.CompiledTemplate, "render", spy)
+    stream = "---\n".join(p.read_text() for p in sorted((SHARED / "realworld").glob("*.yaml")))
+    outputs = {}
+    for flag in ("", "0"):  # "": decided by the input size (37 workloads: compiled)
+        monkeypatch.setenv("MESHCTL_COMPILED_TEMPLATES", flag)
+        res = run_cli(["kube-inject", "-q", "-j", "1", "-f", "-"], stdin=stream)
+        assert res.rc == 0, res.stderr
+        outputs[flag] = res.stdout
+        if flag == "":
+            assert len(calls) >= 30, "the compiled templates were not used"
+    assert outputs[""] == outputs["0"]
+    assert outputs[""].count("name: istio-proxy") >= 30
