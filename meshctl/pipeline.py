@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from meshctl.documents import Chunk, Source, read_sources
 from meshctl.errors import InputError, MeshctlError
-from meshctl.options import Operation, Options
+from meshctl.options import Mode, Operation, Options
 from meshctl.report import Result
 from meshctl.workloads import POD_TEMPLATE_PATHS, looks_like_workload, pod_template_path
 
@@ -88,6 +88,7 @@ class Processor:
         self.injector = injector
         self.operation = operation
         self.strip_first = reinject == "strip"
+        self.keep_patches = True
 
     def _one_object(self, obj: Any, chunk: Chunk, results: list[Result]) -> Any:
         """Return the new object (or the same object when unchanged)."""
@@ -218,7 +219,10 @@ class Processor:
             return chunk.text, results, None
         text = apply_patch_to_text(doc, ops)
         kind, namespace, name = _meta(data) if isinstance(data, dict) else ("", "", "")
-        change = DocumentChange(chunk.source, chunk.index, kind, namespace, name, ops)
+        # the ops travel back from worker processes only when they are printed
+        change = DocumentChange(
+            chunk.source, chunk.index, kind, namespace, name, ops if self.keep_patches else []
+        )
         return text, results, change
 
 
@@ -270,17 +274,19 @@ def make_injector(opts: Options, documents: int = 0) -> Injector:
 #: below this many documents to parse, one process is faster than starting workers
 PARALLEL_MIN_DOCS = 150
 
-# The injector of a parallel run, inherited by forked workers (set before the pool starts).
-_WORKER_PROCESSOR: Processor | None = None
+# What a parallel run's workers work on, inherited through fork (set before the pool starts):
+# workers get index ranges, not documents, so nothing but results is pickled.
+_WORKER_STATE: tuple[Processor, list[Chunk]] | None = None
 
 
 def _work(
-    chunks: list[Chunk],
+    span: tuple[int, int],
 ) -> list[tuple[str, list[Result], DocumentChange | None]] | MeshctlError:
-    """Process a batch in a worker; a MeshctlError is returned (pickled), not raised."""
-    assert _WORKER_PROCESSOR is not None
+    """Process ``chunks[span[0]:span[1]]`` in a worker; a MeshctlError is returned, not raised."""
+    assert _WORKER_STATE is not None
+    processor, chunks = _WORKER_STATE
     try:
-        return [_WORKER_PROCESSOR.process(c) for c in chunks]
+        return [processor.process(c) for c in chunks[span[0] : span[1]]]
     except MeshctlError as exc:
         return exc
 
@@ -301,20 +307,20 @@ def _process_all(
         return [processor.process(c) for c in chunks]
     import multiprocessing
 
-    global _WORKER_PROCESSOR
-    _WORKER_PROCESSOR = processor
-    size = max(1, min(64, len(chunks) // (jobs * 4)))
-    batches = [chunks[i : i + size] for i in range(0, len(chunks), size)]
+    global _WORKER_STATE
+    _WORKER_STATE = (processor, chunks)
+    size = max(1, min(32, len(chunks) // (jobs * 8)))
+    spans = [(i, min(i + size, len(chunks))) for i in range(0, len(chunks), size)]
     out: list[tuple[str, list[Result], DocumentChange | None]] = []
     ctx = multiprocessing.get_context("fork")
     try:
         with ctx.Pool(jobs) as pool:
-            for batch in pool.imap(_work, batches):
+            for batch in pool.imap(_work, spans):
                 if isinstance(batch, MeshctlError):
                     raise batch
                 out.extend(batch)
     finally:
-        _WORKER_PROCESSOR = None
+        _WORKER_STATE = None
     return out
 
 
@@ -336,6 +342,7 @@ def run(
     todo = [c for src in sources for c in src.chunks if _needs_parse(c)]
     injector = injector_factory(opts, len(todo))
     processor = Processor(injector, opts.operation, opts.reinject_mode)
+    processor.keep_patches = opts.mode is Mode.PATCH
     done = dict(
         zip(map(id, todo), _process_all(processor, todo, _jobs(opts, len(todo))), strict=True)
     )
