@@ -237,26 +237,17 @@ def go_scalar_string(value: Any) -> str:
     return str(value)
 
 
-class GoStruct:
-    """A Go struct read from its JSON form (no copy; values are wrapped on access)."""
+class _View:
+    """A read-only view of JSON data for templates: each field is resolved once, then cached."""
 
     __slots__ = ("_raw", "_type", "_cache")
 
-    def __init__(self, raw: Mapping[str, Any] | None, type_: StructType = GENERIC) -> None:
-        self._raw: Mapping[str, Any] = raw if raw is not None else {}
-        self._type = type_
-        self._cache: dict[str, Any] = {}
+    _raw: Mapping[str, Any]
+    _cache: dict[str, Any]
 
     @property
     def raw(self) -> Mapping[str, Any]:
         return self._raw
-
-    @property
-    def go_type(self) -> StructType:
-        return self._type
-
-    def __repr__(self) -> str:
-        return f"GoStruct({self._type.name}, {dict(self._raw)!r})"
 
     def __gotemplate_lookup__(self, name: str) -> Any:
         try:
@@ -266,6 +257,27 @@ class GoStruct:
         value = self._resolve(name)
         self._cache[name] = value
         return value
+
+    def _resolve(self, name: str) -> Any:
+        raise NotImplementedError
+
+
+class GoStruct(_View):
+    """A Go struct read from its JSON form (no copy; values are wrapped on access)."""
+
+    __slots__ = ()
+
+    def __init__(self, raw: Mapping[str, Any] | None, type_: StructType = GENERIC) -> None:
+        self._raw: Mapping[str, Any] = raw if raw is not None else {}
+        self._type = type_
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def go_type(self) -> StructType:
+        return self._type
+
+    def __repr__(self) -> str:
+        return f"GoStruct({self._type.name}, {dict(self._raw)!r})"
 
     def _resolve(self, name: str) -> Any:
         spec = self._type.fields.get(name)
@@ -516,31 +528,18 @@ class MessageType:
     fields: Mapping[str, tuple[int, str, Any]]
 
 
-class ProtoView:
+class ProtoView(_View):
     """A protobuf message read from its JSON form, with Go's generated names and getters."""
 
-    __slots__ = ("_raw", "_type", "_cache")
+    __slots__ = ()
 
     def __init__(self, raw: Mapping[str, Any] | None, type_: MessageType | None = None) -> None:
         self._raw: Mapping[str, Any] = raw if raw is not None else {}
         self._type = type_
         self._cache: dict[str, Any] = {}
 
-    @property
-    def raw(self) -> Mapping[str, Any]:
-        return self._raw
-
     def __repr__(self) -> str:
         return f"ProtoView({dict(self._raw)!r})"
-
-    def __gotemplate_lookup__(self, name: str) -> Any:
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
-        value = self._resolve(name)
-        self._cache[name] = value
-        return value
 
     def _resolve(self, name: str) -> Any:
         if name.startswith("Get") and len(name) > 3 and name[3].isupper():
