@@ -23,7 +23,12 @@ from meshctl.documents import Chunk, Source, read_sources
 from meshctl.errors import InputError, MeshctlError
 from meshctl.options import Mode, Operation, Options
 from meshctl.report import Result
-from meshctl.workloads import POD_TEMPLATE_PATHS, looks_like_workload, pod_template_path
+from meshctl.workloads import (
+    POD_TEMPLATE_PATHS,
+    get_path,
+    looks_like_workload,
+    pod_template_path,
+)
 
 if TYPE_CHECKING:
     from meshctl.inject import Injector
@@ -114,6 +119,7 @@ class Processor:
                     )
                 )
             return obj
+        check_pod_shape(obj, path)
         if self.operation is Operation.UNINJECT:
             new = self.injector.strip(obj, path)
             changed = new != obj
@@ -174,6 +180,14 @@ class Processor:
         )
         return new
 
+    def _list_item(self, index: int, item: Any, chunk: Chunk, results: list[Result]) -> Any:
+        try:
+            return self._one_object(item, chunk, results)
+        except MeshctlError as exc:
+            if getattr(exc, "path", None) is not None:
+                exc.path = ("items", index, *exc.path)  # type: ignore[attr-defined]
+            raise
+
     def process(self, chunk: Chunk) -> tuple[str, list[Result], DocumentChange | None]:
         from meshctl.errors import MeshctlError as _Err
         from meshctl.patch import make_patch
@@ -200,7 +214,9 @@ class Processor:
                 and isinstance(data.get("items"), list)
             ):
                 items = data["items"]
-                new_items = [self._one_object(item, chunk, results) for item in items]
+                new_items = [
+                    self._list_item(i, item, chunk, results) for i, item in enumerate(items)
+                ]
                 if any(a is not b for a, b in zip(new_items, items, strict=True)):
                     new_data: Any = copy.copy(data)
                     new_data["items"] = new_items
@@ -209,8 +225,16 @@ class Processor:
             else:
                 new_data = self._one_object(data, chunk, results)
         except _Err as exc:
+            line = None
+            err_path = getattr(exc, "path", None)
+            if err_path is not None:
+                offset = _line_of_path(doc, err_path)
+                if offset is not None:
+                    line = chunk.line_of_offset(offset)
             raise exc.located(
-                source=chunk.source, document=chunk.index, line=_error_line(chunk, str(exc))
+                source=chunk.source,
+                document=chunk.index,
+                line=line if line is not None else _error_line(chunk, str(exc)),
             ) from None
         if new_data is data:
             return chunk.text, results, None
@@ -224,6 +248,65 @@ class Processor:
             chunk.source, chunk.index, kind, namespace, name, ops if self.keep_patches else []
         )
         return text, results, change
+
+
+#: fields of a pod template that injection reads or writes, and the shape they must have
+_POD_SHAPE: tuple[tuple[tuple[str, ...], type, str], ...] = (
+    (("metadata",), dict, "a mapping"),
+    (("metadata", "labels"), dict, "a mapping"),
+    (("metadata", "annotations"), dict, "a mapping"),
+    (("spec",), dict, "a mapping"),
+    (("spec", "containers"), list, "a list"),
+    (("spec", "initContainers"), list, "a list"),
+    (("spec", "volumes"), list, "a list"),
+    (("spec", "imagePullSecrets"), list, "a list"),
+)
+_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+               int: "a number", float: "a number"}  # fmt: skip
+
+
+def check_pod_shape(obj: Mapping[str, Any], path: tuple[str, ...]) -> None:
+    """Raise InputError when a field injection touches has the wrong type (Istio's typed
+    decoding refuses such a pod too); the error's ``path`` attribute locates it."""
+    template = get_path(obj, path) if path else obj
+    if template is None or not isinstance(template, dict):
+        return
+    for rel, want, what in _POD_SHAPE:
+        value = get_path(template, rel)
+        if value is not None and not isinstance(value, want):
+            full = (*path, *rel)
+            err = InputError(
+                f"{'.'.join(full)} must be {what}, not {_TYPE_NAMES.get(type(value), 'that')}"
+            )
+            err.path = full  # type: ignore[attr-defined]
+            raise err
+        if rel[-1] in ("containers", "initContainers") and isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, dict):
+                    err = InputError(f"{'.'.join((*path, *rel))}[{i}] must be a mapping")
+                    err.path = (*path, *rel, i)  # type: ignore[attr-defined]
+                    raise err
+
+
+def _line_of_path(doc: Any, path: tuple[Any, ...]) -> int | None:
+    """0-based offset of the node at ``path`` in a SourceDoc (None when not found)."""
+    from meshctl.yamlsrc import MapNode, SeqNode
+
+    node = doc.root
+    for step in path:
+        if isinstance(node, MapNode):
+            found = None
+            for key_node, value_node, key in node.entries:
+                if key == step:
+                    found = key_node if step == path[-1] else value_node
+            if found is None:
+                return None
+            node = found
+        elif isinstance(node, SeqNode) and isinstance(step, int) and step < len(node.items):
+            node = node.items[step]
+        else:
+            return None
+    return int(node.start)
 
 
 _NAMED_ANNOTATION = re.compile(r"annotation '([^']+)'")

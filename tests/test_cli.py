@@ -357,3 +357,34 @@ def test_compiled_templates_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch)
             assert len(calls) >= 30, "the compiled templates were not used"
     assert outputs[""] == outputs["0"]
     assert outputs[""].count("name: istio-proxy") >= 30
+
+
+@pytest.mark.parametrize(
+    "doc, message, line",
+    [
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n"
+            "    spec:\n      containers: 5\n",
+            "spec.template.spec.containers must be a list, not a number",
+            7,
+        ),
+        (
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n  labels: [a]\nspec:\n"
+            "  containers:\n  - {name: a, image: b}\n",
+            "metadata.labels must be a mapping, not a list",
+            5,
+        ),
+        (
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n"
+            "  metadata: {name: bad}\n  spec:\n    containers:\n    - just-a-string\n",
+            "spec.containers[0] must be a mapping",
+            9,
+        ),
+    ],
+)
+def test_wrongly_typed_pod_fields_are_errors_with_their_line(
+    doc: str, message: str, line: int
+) -> None:
+    res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
+    assert res.rc == 3 and res.stdout == ""
+    assert res.stderr == f"meshctl: error: <stdin>: document 1 (line {line}): {message}\n"
