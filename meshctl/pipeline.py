@@ -309,13 +309,13 @@ def _line_of_path(doc: Any, path: tuple[Any, ...]) -> int | None:
     return int(node.start)
 
 
-_NAMED_ANNOTATION = re.compile(r"annotation '([^']+)'")
+_NAMED_ANNOTATION = re.compile(r"annotation '([^']+)'|annotation ([a-z0-9.-]+/[A-Za-z0-9._-]+)")
 
 
 def _error_line(chunk: Chunk, message: str) -> int:
     """The line an injection error is about: the annotation it names, else the document start."""
     m = _NAMED_ANNOTATION.search(message)
-    name = m.group(1) if m else None
+    name = (m.group(1) or m.group(2)) if m else None
     if name is None and "requested template" in message:
         name = "inject.istio.io/templates"
     if name is not None:
