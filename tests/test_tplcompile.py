@@ -67,11 +67,25 @@ class Obj:
 
 
 DATA: dict[str, Any] = {
-    "s": "str", "e": "", "n": 3, "z": 0, "f": 1.5, "big": 1e21, "t": True, "no": False,
-    "none": None, "l": [1, "two", 3.0], "el": [], "m": {"b": 2, "a": 1, "c": None}, "em": {},
-    "gm": GoMap({"x": "1"}), "egm": GoMap(), "o": Obj(),
+    "s": "str",
+    "e": "",
+    "n": 3,
+    "z": 0,
+    "f": 1.5,
+    "big": 1e21,
+    "t": True,
+    "no": False,
+    "none": None,
+    "l": [1, "two", 3.0],
+    "el": [],
+    "m": {"b": 2, "a": 1, "c": None},
+    "em": {},
+    "gm": GoMap({"x": "1"}),
+    "egm": GoMap(),
+    "o": Obj(),
     "meta": GoStruct({"name": "p", "annotations": {"a/b": "c"}}, OBJECT_META),
-    "nested": {"a": {"b": {"c": "deep"}}}, "ls": [{"n": "a"}, {"n": "b"}, {"n": "c"}],
+    "nested": {"a": {"b": {"c": "deep"}}},
+    "ls": [{"n": "a"}, {"n": "b"}, {"n": "c"}],
 }
 
 CONSTRUCTS = [
@@ -83,31 +97,31 @@ CONSTRUCTS = [
     # lookups
     "{{ .nested.a.b.c }}|{{ .nested.x.y }}|{{ .missing.deeper }}|{{ .gm.x }}|{{ .gm.nope }}",
     "{{ .o.Name }}|{{ .o.Greet }}|{{ .o.Child.Name }}|{{ .o.Inner.k }}|{{ .o.Nope }}",
-    "{{ .o.Greet \"me\" }}|{{ \"me\" | .o.Greet }}",
+    '{{ .o.Greet "me" }}|{{ "me" | .o.Greet }}',
     "{{ .meta.Name }}|{{ .meta.Annotations }}|{{ .meta.Labels }}|{{ .meta.UID }}",
-    "{{ (index .ls 1).n }}|{{ (.nested.a).b.c }}|{{ index .m \"a\" }}|{{ index .gm \"q\" }}",
+    '{{ (index .ls 1).n }}|{{ (.nested.a).b.c }}|{{ index .m "a" }}|{{ index .gm "q" }}',
     # truth
     "{{ if .em }}a{{ else }}b{{ end }}{{ if .egm }}a{{ else }}b{{ end }}"
     "{{ if .gm }}c{{ end }}{{ if .z }}d{{ end }}{{ if .el }}e{{ end }}{{ if .o }}f{{ end }}"
     "{{ if .missing }}g{{ else if .e }}h{{ else if .n }}i{{ end }}{{ if .meta }}j{{ end }}",
     # and / or
     "{{ and .n .s }}|{{ and .z .s }}|{{ or .e .z }}|{{ or .e .s .n }}|{{ and .s }}",
-    "{{ or .missing \"dflt\" }}|{{ and .t .missing }}|{{ .s | and .t }}|{{ .s | or .e }}",
-    "{{ .z | and .t }}|{{ .missing | or .e }}|{{ or (eq .s \"str\") .x.y }}",
+    '{{ or .missing "dflt" }}|{{ and .t .missing }}|{{ .s | and .t }}|{{ .s | or .e }}',
+    '{{ .z | and .t }}|{{ .missing | or .e }}|{{ or (eq .s "str") .x.y }}',
     # comparisons (the compat adapter's eq/ne)
-    "{{ eq .s \"str\" }}{{ eq .n 3 }}{{ eq .missing \"x\" }}{{ ne .missing \"x\" }}"
-    "{{ eq .s \"a\" \"b\" \"str\" }}{{ lt .n 4 }}{{ ge .f 1.5 }}{{ eq .n 3.0 }}{{ not .e }}",
+    '{{ eq .s "str" }}{{ eq .n 3 }}{{ eq .missing "x" }}{{ ne .missing "x" }}'
+    '{{ eq .s "a" "b" "str" }}{{ lt .n 4 }}{{ ge .f 1.5 }}{{ eq .n 3.0 }}{{ not .e }}',
     "{{ eq .s 1 }}",
     # pipelines
-    "{{ .s | quote }}|{{ .missing | quote }}|{{ .missing | default \"d\" }}|"
-    "{{ .s | upper | quote }}|{{ \"x\" | printf \"%s-%s\" \"y\" }}",
+    '{{ .s | quote }}|{{ .missing | quote }}|{{ .missing | default "d" }}|'
+    '{{ .s | upper | quote }}|{{ "x" | printf "%s-%s" "y" }}',
     "{{ .m | toJSON }}|{{ toYaml .ls | indent 2 }}|{{ .nested | toJson }}",
-    "{{ (printf \"%d\" .n) | quote }}|{{ print .n .s .n }}|{{ println .s }}",
+    '{{ (printf "%d" .n) | quote }}|{{ print .n .s .n }}|{{ println .s }}',
     "{{ len .l }}{{ len .s }}",
     "{{ .s 1 }}",
     "{{ upper }}",
     # variables
-    "{{ $x := .s }}{{ $x }}{{ $x = \"re\" }}{{ $x }}{{ if .t }}{{ $x = \"in\" }}"
+    '{{ $x := .s }}{{ $x }}{{ $x = "re" }}{{ $x }}{{ if .t }}{{ $x = "in" }}'
     "{{ $y := 1 }}{{ $y }}{{ end }}{{ $x }}",
     "{{ $x := 1 }}{{ if .t }}{{ $x := 2 }}{{ $x }}{{ end }}{{ $x }}",
     "{{ $ }}|{{ $.s }}|{{ with .nested }}{{ $.s }}{{ .a.b.c }}{{ end }}",
@@ -121,37 +135,37 @@ CONSTRUCTS = [
     "{{ range $k, $v := .m }}{{ $k }}:{{ $v }} {{ end }}{{ range .m }}{{ . }}{{ end }}",
     "{{ range .el }}x{{ else }}empty{{ end }}{{ range .missing }}x{{ else }}none{{ end }}",
     "{{ range $v := .ls }}{{ $v.n }}{{ .n }}{{ end }}{{ range 3 }}{{ . }}{{ end }}",
-    "{{ range .ls }}{{ if eq .n \"b\" }}B{{ else }}{{ .n }}{{ end }}{{ end }}",
-    "{{ $c := \"\" }}{{ range .ls }}{{ $c = print $c .n }}{{ end }}{{ $c }}",
+    '{{ range .ls }}{{ if eq .n "b" }}B{{ else }}{{ .n }}{{ end }}{{ end }}',
+    '{{ $c := "" }}{{ range .ls }}{{ $c = print $c .n }}{{ end }}{{ $c }}',
     "{{ range .ls }}{{ .n }}{{ break }}{{ end }}{{ range .ls }}{{ continue }}x{{ end }}.",
     "{{ range $i, $e := .ls }}{{ range $.l }}{{ $i }}{{ . }}{{ end }}{{ end }}",
     "{{ range .s }}x{{ end }}",
     # whitespace trimming
     "a  {{- .s -}}  b\n  {{- if .t }}\n  c\n  {{- end }}\n",
     # templates
-    "{{ define \"x\" }}[{{ . }}|{{ $ }}]{{ end }}{{ template \"x\" .s }}"
-    "{{ template \"x\" }}{{ template \"x\" .l }}",
-    "{{ define \"r\" }}{{ if . }}{{ len . }}{{ template \"r\" (slice . 1) }}{{ end }}{{ end }}"
-    "{{ template \"r\" .l }}",
-    "{{ block \"b\" .n }}<{{ . }}>{{ end }}",
+    '{{ define "x" }}[{{ . }}|{{ $ }}]{{ end }}{{ template "x" .s }}'
+    '{{ template "x" }}{{ template "x" .l }}',
+    '{{ define "r" }}{{ if . }}{{ len . }}{{ template "r" (slice . 1) }}{{ end }}{{ end }}'
+    '{{ template "r" .l }}',
+    '{{ block "b" .n }}<{{ . }}>{{ end }}',
     # functions from Istio's map and Sprig
-    "{{ annotation .meta \"a/b\" \"d\" }}|{{ annotation .meta \"x\" 7 }}|"
-    "{{ valueOrDefault .e \"v\" }}|{{ .s | contains \"tr\" }}|{{ toLower \"AB\" }}",
-    "{{ ternary \"a\" \"b\" .t }}|{{ hasKey .m \"a\" }}|{{ join \",\" (list 1 2) }}|"
-    "{{ dict \"a\" 1 | toJson }}|{{ default \"x\" .e }}|{{ empty .em }}",
+    '{{ annotation .meta "a/b" "d" }}|{{ annotation .meta "x" 7 }}|'
+    '{{ valueOrDefault .e "v" }}|{{ .s | contains "tr" }}|{{ toLower "AB" }}',
+    '{{ ternary "a" "b" .t }}|{{ hasKey .m "a" }}|{{ join "," (list 1 2) }}|'
+    '{{ dict "a" 1 | toJson }}|{{ default "x" .e }}|{{ empty .em }}',
     "{{ join 1 2 }}",
     # more of gotpl's own semantics
-    "{{ .missing | .o.Greet }}|{{ (.o.Child).Name }}|{{ .o.Child.Greet \"x\" }}",
+    '{{ .missing | .o.Greet }}|{{ (.o.Child).Name }}|{{ .o.Child.Greet "x" }}',
     "{{ with $x := .missing }}a{{ else }}[{{ $x }}]{{ end }}",
     "{{ $ = .s }}{{ $ }}{{ $.x }}",
     "{{ range .ls }}{{ $x := .n }}{{ $x }}{{ end }}{{ range $v := .m }}{{ $v }}{{ end }}",
-    "{{ define \"v\" }}{{ $x := 1 }}{{ $x }}{{ end }}{{ $x := 2 }}{{ template \"v\" }}{{ $x }}",
+    '{{ define "v" }}{{ $x := 1 }}{{ $x }}{{ end }}{{ $x := 2 }}{{ template "v" }}{{ $x }}',
     "{{ if .e }}a{{ else if .t }}b{{ end }}"
     "{{ with .e }}a{{ else }}{{ with .s }}{{ . }}{{ end }}{{ end }}",
     "{{ range $i, $c := .ls }}{{ if $i }},{{ end }}{{ $c.n | quote }}{{ end }}",
-    "{{ $o := .o }}{{ $o.Greet }}{{ $o.Greet \"v\" }}{{ .o.Greet | quote }}",
+    '{{ $o := .o }}{{ $o.Greet }}{{ $o.Greet "v" }}{{ .o.Greet | quote }}',
     "{{ .o }}",
-    "{{ template \"nope\" }}",
+    '{{ template "nope" }}',
 ]
 
 
@@ -170,18 +184,21 @@ def test_constructs_are_not_trivial() -> None:
 
 def test_known_outputs() -> None:
     """A few results pinned by hand: the compiled code does what Go would."""
-    assert assert_same("{{ .missing | default \"d\" }}", DATA) == "d"
+    assert assert_same('{{ .missing | default "d" }}', DATA) == "d"
     assert assert_same("{{ range $k, $v := .m }}{{ $k }}{{ end }}", DATA) == "abc"
     assert assert_same("{{ if .egm }}y{{ else }}n{{ end }}", DATA) == "n"
-    assert assert_same("{{ or .e .z \"x\" }}", DATA) == "x"
+    assert assert_same('{{ or .e .z "x" }}', DATA) == "x"
     assert assert_same("{{ .o.Greet }}", DATA) == "hi you"
 
 
-@pytest.mark.parametrize("source", [
-    "{{ range .ls }}{{ if .n }}{{ break }}{{ end }}{{ end }}",
-    "{{ range .ls }}{{ with .n }}{{ continue }}{{ end }}{{ end }}",
-    "{{ $x := 1 }}{{ range .l }}{{ $x }}{{ $x := 2 }}{{ end }}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ range .ls }}{{ if .n }}{{ break }}{{ end }}{{ end }}",
+        "{{ range .ls }}{{ with .n }}{{ continue }}{{ end }}{{ end }}",
+        "{{ $x := 1 }}{{ range .l }}{{ $x }}{{ $x := 2 }}{{ end }}",
+    ],
+)
 def test_unsupported_falls_back(source: str) -> None:
     template = gotpl_template(source)
     with pytest.raises(Unsupported):
@@ -246,31 +263,51 @@ class Capture:
                 if want[0] == "error" and got[0] == "error":
                     self.errors_both += 1
                 elif want != got:
-                    self.mismatches.append(
-                        f"{name}: want {want[1][:200]!r} got {got[1][:200]!r}")
+                    self.mismatches.append(f"{name}: want {want[1][:200]!r} got {got[1][:200]!r}")
                 else:
                     self.rendered.add(name)
 
 
-ALL_TEMPLATES = frozenset({
-    "sidecar", "gateway", "grpc-simple", "grpc-agent", "waypoint", "kube-gateway", "agentgateway",
-    "agentgateway-waypoint", "meshctl-sidecar"})
+ALL_TEMPLATES = frozenset(
+    {
+        "sidecar",
+        "gateway",
+        "grpc-simple",
+        "grpc-agent",
+        "waypoint",
+        "kube-gateway",
+        "agentgateway",
+        "agentgateway-waypoint",
+        "meshctl-sidecar",
+    }
+)
 
 
 def gateway_data(data: Mapping[str, Any], n: int) -> dict[str, Any]:
     """The sidecar data plus what Istio's gateway deployment controller adds (kube-gateway,
     waypoint and agentgateway templates read these), varied per pod."""
-    ports = [GoStruct({"name": f"p{i}", "port": 80 + i, "protocol": "TCP",
-                       "appProtocol": "http"}) for i in range(n % 3)]
+    ports = [
+        GoStruct({"name": f"p{i}", "port": 80 + i, "protocol": "TCP", "appProtocol": "http"})
+        for i in range(n % 3)
+    ]
     labels = GoMap({"topology.istio.io/network": "net1"} if n % 2 else {})
     return {
-        **data, "KubeVersion": 127 + n % 3, "DeploymentName": f"gw-{n}", "Name": f"gw{n}",
-        "Namespace": "ns", "UID": f"uid-{n}", "ServiceAccount": f"sa-{n}",
-        "ServiceType": "LoadBalancer" if n % 2 else "ClusterIP", "Ports": ports,
+        **data,
+        "KubeVersion": 127 + n % 3,
+        "DeploymentName": f"gw-{n}",
+        "Name": f"gw{n}",
+        "Namespace": "ns",
+        "UID": f"uid-{n}",
+        "ServiceAccount": f"sa-{n}",
+        "ServiceType": "LoadBalancer" if n % 2 else "ClusterIP",
+        "Ports": ports,
         "InfrastructureLabels": labels,
         "InfrastructureAnnotations": GoMap({"a": "b"} if n % 3 else {}),
-        "GatewayClass": "istio", "GatewayNameLabel": f"gw{n}", "ClusterID": "Kubernetes",
-        "ControllerLabel": "istio.io-mesh-controller", "AgentgatewayImage": "agw:1",
+        "GatewayClass": "istio",
+        "GatewayNameLabel": f"gw{n}",
+        "ClusterID": "Kubernetes",
+        "ControllerLabel": "istio.io-mesh-controller",
+        "AgentgatewayImage": "agw:1",
     }
 
 
@@ -280,8 +317,7 @@ def _golden_cases() -> list[dict[str, Any]]:
     return goldens.CASES
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, capture: Capture,
-         cases: list[dict[str, Any]]) -> None:
+def _run(monkeypatch: pytest.MonkeyPatch, capture: Capture, cases: list[dict[str, Any]]) -> None:
     from tests.conformance import test_engine_goldens as goldens
 
     original = Renderer.render_text
@@ -351,8 +387,52 @@ def _workloads(folder: Path) -> Iterator[dict[str, Any]]:
         except yaml.YAMLError:
             continue
         for doc in docs:
-            items = doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" \
-                else [doc]
+            items = (
+                doc.get("items") if isinstance(doc, dict) and doc.get("kind") == "List" else [doc]
+            )
             for item in items if isinstance(items, list) else ():
                 if isinstance(item, dict) and pod_template_path(item) is not None:
                     yield item
+
+
+def test_cached_compiled_templates_render_identically(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The compiled form stored in the persistent cache (code object + constants) renders
+    exactly like gotpl, and a second Renderer really loads it instead of compiling."""
+    from meshctl.istio import tplcompile
+    from tests.conformance import test_engine_goldens as goldens
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("MESHCTL_NO_CACHE", raising=False)
+    monkeypatch.delenv("MESHCTL_COMPILED_TEMPLATES", raising=False)
+
+    seen: list[tuple[str, Any]] = []
+    original = Renderer.render_text
+
+    def spy(self: Renderer, name: str, data: Mapping[str, Any]) -> str:
+        seen.append((name, data))
+        return original(self, name, data)
+
+    monkeypatch.setattr(Renderer, "render_text", spy)
+    cases = [c for c in goldens.all_cases() if not c.get("expect_error_containing")][:40]
+    for case in cases:
+        goldens.run_case(case)
+    monkeypatch.setattr(Renderer, "render_text", original)
+    assert len(seen) >= 40
+
+    settings = goldens.injector_for(cases[0]).settings
+    Renderer(settings, compiled=True)  # compiles and stores the default templates
+    assert list((tmp_path / "meshctl").glob("py-*")), "nothing stored"
+    compiled_fresh = []
+    monkeypatch.setattr(
+        tplcompile, "compile_template",
+        lambda t: compiled_fresh.append(t) or pytest.fail("compiled again instead of loading"),
+    )  # fmt: skip
+    cached = Renderer(settings, compiled=True)
+    sidecar = cached._fast_template("sidecar", cached.template("sidecar"))  # noqa: SLF001
+    assert sidecar.compiled is not None and not compiled_fresh
+    for name, data in seen:
+        if name != "sidecar":
+            continue
+        assert sidecar.compiled.render(data) == cached.template(name).render(data)

@@ -607,11 +607,17 @@ class _Unit:
 
 @dataclass(frozen=True)
 class CompiledTemplate:
-    """The Python functions of one gotpl template (and its ``define``s)."""
+    """The Python functions of one gotpl template (and its ``define``s).
+
+    ``bytecode`` (the compiled module), ``constants`` (objects the code refers to by name) and
+    ``entry`` (the top-level function's name) are what the persistent cache stores."""
 
     name: str
     code: str
     _entry: Callable[[Any, list[str]], None]
+    bytecode: Any = None
+    constants: dict[str, Any] = field(default_factory=dict)
+    entry: str = ""
 
     def render(self, data: Any) -> str:
         out: list[str] = []
@@ -648,8 +654,43 @@ def compile_template(template: gotpl.Template) -> CompiledTemplate:
         lines.append("")
     code = "\n".join(lines)
     namespace: dict[str, Any] = {**_HELPERS, **unit.constants}
-    exec(compile(code, f"<gotpl {template.name}>", "exec"), namespace)  # noqa: S102
-    return CompiledTemplate(template.name, code, namespace[unit.templates[parsed.name]])
+    bytecode = compile(code, f"<gotpl {template.name}>", "exec")
+    exec(bytecode, namespace)  # noqa: S102
+    entry = unit.templates[parsed.name]
+    return CompiledTemplate(template.name, code, namespace[entry], bytecode=bytecode,
+                            constants=dict(unit.constants), entry=entry)
+
+
+def _cached_compile(template: gotpl.Template) -> CompiledTemplate:
+    """:func:`compile_template`, or its earlier result from the persistent cache.
+
+    The cache holds the generated source, its code object (marshal: no re-compilation) and the
+    constants it refers to, keyed by everything the generated code depends on: the template,
+    its functions, gotpl's and this module's files, Python's version. A missing, corrupt or
+    unpicklable entry just means compiling again (~35 ms).
+    """
+    import marshal
+
+    from meshctl import tplcache
+    from meshctl.istio.gotpl_compat import engine_fingerprint
+
+    key = tplcache.template_key(
+        template.source, template.name, template.functions,
+        [*engine_fingerprint(), "tplcompile", tplcache.file_stamp(__file__)],
+    )  # fmt: skip
+
+    def build() -> tuple[str, bytes, dict[str, Any], str]:
+        compiled = compile_template(template)
+        return (compiled.code, marshal.dumps(compiled.bytecode), compiled.constants, compiled.entry)
+
+    def fits(obj: object) -> bool:
+        return isinstance(obj, tuple) and len(obj) == 4 and isinstance(obj[1], bytes)
+
+    code, bytecode, constants, entry = tplcache.cached_build(key, "py", build, fits)
+    namespace: dict[str, Any] = {**_HELPERS, **constants}
+    exec(marshal.loads(bytecode), namespace)  # noqa: S102 - our own generated code
+    return CompiledTemplate(template.name, code, namespace[entry], bytecode=None,
+                            constants=constants, entry=entry)
 
 
 class FastTemplate:
@@ -657,12 +698,12 @@ class FastTemplate:
 
     __slots__ = ("template", "compiled", "reason")
 
-    def __init__(self, template: gotpl.Template) -> None:
+    def __init__(self, template: gotpl.Template, *, cache: bool = True) -> None:
         self.template = template
         self.compiled: CompiledTemplate | None
         self.reason = ""
         try:
-            self.compiled = compile_template(template)
+            self.compiled = _cached_compile(template) if cache else compile_template(template)
         except Unsupported as exc:
             self.compiled = None
             self.reason = str(exc)
