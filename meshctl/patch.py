@@ -134,10 +134,9 @@ def _canon(v: Any) -> str:
     return json.dumps(v, sort_keys=True, separators=(",", ":"))
 
 
-def _lcs(a: list[Any], b: list[Any]) -> list[tuple[int, int]]:
-    """Matched index pairs of a longest common subsequence of two lists of hashables."""
+def _common_ends(a: list[Any], b: list[Any]) -> tuple[int, int, int]:
+    """(lo, hi_a, hi_b): ``a[:lo] == b[:lo]`` and ``a[hi_a:] == b[hi_b:]``, both maximal."""
     n, m = len(a), len(b)
-    # Common prefix/suffix first: the usual case is "a few items appended or inserted".
     lo = 0
     while lo < n and lo < m and a[lo] == b[lo]:
         lo += 1
@@ -145,6 +144,14 @@ def _lcs(a: list[Any], b: list[Any]) -> list[tuple[int, int]]:
     while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
         hi_a -= 1
         hi_b -= 1
+    return lo, hi_a, hi_b
+
+
+def _lcs(a: list[Any], b: list[Any]) -> list[tuple[int, int]]:
+    """Matched index pairs of a longest common subsequence of two lists of hashables."""
+    n = len(a)
+    # Common prefix/suffix first: the usual case is "a few items appended or inserted".
+    lo, hi_a, hi_b = _common_ends(a, b)
     pairs = [(i, i) for i in range(lo)]
     ma, mb = a[lo:hi_a], b[lo:hi_b]
     if ma and mb:
@@ -209,14 +216,8 @@ def _align(old: list[Any], new: list[Any]) -> list[tuple[int, int]]:
     """
     co = [_canon(x) for x in old]
     cn = [_canon(x) for x in new]
-    n, m = len(co), len(cn)
-    lo = 0
-    while lo < n and lo < m and co[lo] == cn[lo]:
-        lo += 1
-    ha, hb = n, m
-    while ha > lo and hb > lo and co[ha - 1] == cn[hb - 1]:
-        ha -= 1
-        hb -= 1
+    n = len(co)
+    lo, ha, hb = _common_ends(co, cn)
     pairs = [(i, i) for i in range(lo)]
     a, b = old[lo:ha], new[lo:hb]
     la, lb = len(a), len(b)
