@@ -68,15 +68,3 @@ class Options:
     def native_sidecars_enabled(self) -> bool:
         """Offline there are no nodes to ask, so ``auto`` means the classic layout (istioctl)."""
         return self.native_sidecars == "true"
-
-    @property
-    def uses_istio_config(self) -> bool:
-        return any(
-            f is not None
-            for f in (
-                self.inject_config_file,
-                self.values_file,
-                self.mesh_config_file,
-                self.operator_file,
-            )
-        )

@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING, Any
 from meshctl.documents import Chunk, Source, read_sources
 from meshctl.errors import InputError, MeshctlError
 from meshctl.options import Mode, Operation, Options
+from meshctl.patch import make_patch
 from meshctl.report import Result
+from meshctl.textedit import apply_patch_to_text
 from meshctl.workloads import (
     POD_TEMPLATE_PATHS,
     get_path,
     looks_like_workload,
     pod_template_path,
 )
+from meshctl.yamlsrc import MapNode, SeqNode, YamlSyntaxError, load_document
 
 if TYPE_CHECKING:
     from meshctl.inject import Injector
@@ -189,11 +192,6 @@ class Processor:
             raise
 
     def process(self, chunk: Chunk) -> tuple[str, list[Result], DocumentChange | None]:
-        from meshctl.errors import MeshctlError as _Err
-        from meshctl.patch import make_patch
-        from meshctl.textedit import apply_patch_to_text
-        from meshctl.yamlsrc import YamlSyntaxError, load_document
-
         results: list[Result] = []
         if not _needs_parse(chunk):
             return chunk.text, results, None
@@ -224,7 +222,7 @@ class Processor:
                     new_data = data
             else:
                 new_data = self._one_object(data, chunk, results)
-        except _Err as exc:
+        except MeshctlError as exc:
             line = None
             err_path = getattr(exc, "path", None)
             if err_path is not None:
@@ -290,8 +288,6 @@ def check_pod_shape(obj: Mapping[str, Any], path: tuple[str, ...]) -> None:
 
 def _line_of_path(doc: Any, path: tuple[Any, ...]) -> int | None:
     """0-based offset of the node at ``path`` in a SourceDoc (None when not found)."""
-    from meshctl.yamlsrc import MapNode, SeqNode
-
     node = doc.root
     for step in path:
         if isinstance(node, MapNode):
