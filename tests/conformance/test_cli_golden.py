@@ -150,97 +150,31 @@ def test_istio_config(case: dict[str, Any], tmp_path: Path) -> None:
 
 
 CLI = GOLDEN / "istioctl-cli"
+#: istioctl-cli/CASES.md: the files of case 2, and of case 4 (an IstioOperator)
+_FILES = ["--meshConfigFile", "mesh-config.yaml", "--valuesFile", "inject-values.yaml"]
+_HELLO = ["-f", "deployment/hello.yaml"]
+_IOP = ["--operatorFileName", "istio-operator.yaml"]
 ISTIOCTL_CASES: list[tuple[str, list[str], str | None, str | None]] = [
     # (id, args, golden, error text)
     ("0-no-filename", [], None, "filename not specified (see --filename or -f)"),
     ("1-missing-file", ["-f", "missing.yaml"], None, "missing.yaml: no such file or directory"),
-    (
-        "2-files",
-        [
-            "--meshConfigFile",
-            "mesh-config.yaml",
-            "--injectConfigFile",
-            "inject-config.yaml",
-            "-f",
-            "deployment/hello.yaml",
-            "--valuesFile",
-            "inject-values.yaml",
-        ],
-        "deployment/hello.yaml.injected",
-        None,
-    ),
-    (
-        "3-inline-template",
-        [
-            "--meshConfigFile",
-            "mesh-config.yaml",
-            "--injectConfigFile",
-            "inject-config-inline.yaml",
-            "-f",
-            "deployment/hello.yaml",
-            "--valuesFile",
-            "inject-values.yaml",
-        ],
-        "deployment/hello.yaml.injected",
-        None,
-    ),
-    (
-        "4-operator",
-        [
-            "--operatorFileName",
-            "istio-operator.yaml",
-            "--injectConfigFile",
-            "inject-config-iop.yaml",
-            "-f",
-            "deployment/hello.yaml",
-        ],
-        "deployment/hello.yaml.iop.injected",
-        None,
-    ),
-    (
-        "5-operator-inline",
-        [
-            "--operatorFileName",
-            "istio-operator.yaml",
-            "--injectConfigFile",
-            "inject-config-inline-iop.yaml",
-            "-f",
-            "deployment/hello.yaml",
-        ],
-        "deployment/hello.yaml.iop.injected",
-        None,
-    ),
-    (
-        "6-operator-values",
-        [
-            "--operatorFileName",
-            "istio-operator.yaml",
-            "--injectConfigFile",
-            "inject-config-iop.yaml",
-            "-f",
-            "deployment/hello.yaml",
-            "--valuesFile",
-            "inject-values.yaml",
-        ],
-        "deployment/hello.yaml.iop.injected",
-        None,
-    ),
-    (
-        "7-proxyconfig-annotation",
-        [
-            "--meshConfigFile",
-            "mesh-config.yaml",
-            "--injectConfigFile",
-            "inject-config.yaml",
-            "-f",
-            "deployment/hello-with-proxyconfig-anno.yaml",
-            "--valuesFile",
-            "inject-values.yaml",
-        ],
-        "deployment/hello-with-proxyconfig-anno.yaml.injected",
-        None,
-    ),
-]
+    ("2-files", [*_FILES, "--injectConfigFile", "inject-config.yaml", *_HELLO],
+     "deployment/hello.yaml.injected", None),
+    ("3-inline-template", [*_FILES, "--injectConfigFile", "inject-config-inline.yaml", *_HELLO],
+     "deployment/hello.yaml.injected", None),
+    ("4-operator", [*_IOP, "--injectConfigFile", "inject-config-iop.yaml", *_HELLO],
+     "deployment/hello.yaml.iop.injected", None),
+    ("5-operator-inline", [*_IOP, "--injectConfigFile", "inject-config-inline-iop.yaml", *_HELLO],
+     "deployment/hello.yaml.iop.injected", None),
+    ("6-operator-values",
+     [*_IOP, "--injectConfigFile", "inject-config-iop.yaml", *_HELLO,
+      "--valuesFile", "inject-values.yaml"],
+     "deployment/hello.yaml.iop.injected", None),
+    ("7-proxyconfig-annotation",
+     [*_FILES, "--injectConfigFile", "inject-config.yaml",
+      "-f", "deployment/hello-with-proxyconfig-anno.yaml"],
+     "deployment/hello-with-proxyconfig-anno.yaml.injected", None),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", ISTIOCTL_CASES, ids=[c[0] for c in ISTIOCTL_CASES])
