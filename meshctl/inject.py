@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from meshctl.errors import MeshctlError
-from meshctl.istio.gotpl_compat import go_sprint
+from meshctl.istio.govalues import go_sprint
 from meshctl.istio.goyaml import load_yaml
 from meshctl.istio.meshconfig import merge_proxy_config, status_port
 from meshctl.istio.settings import Settings

@@ -14,11 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-import gotpl
-
 from meshctl.errors import ConfigError, MeshctlError
-from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
-from meshctl.istio.gotpl_compat import go_sprint, template_loader
+from meshctl.istio.gonative import has_native, load_native
 from meshctl.istio.gotypes import (
     NAMESPACED_NAME,
     OBJECT_META,
@@ -27,12 +24,13 @@ from meshctl.istio.gotypes import (
     GoStruct,
     ProtoView,
 )
+from meshctl.istio.govalues import go_sprint
 from meshctl.istio.goyaml import ShapeCache
 from meshctl.istio.meshconfig import MESH_CONFIG, PROXY_CONFIG, inbound_traffic_policy_mode
 from meshctl.istio.settings import Settings
 
 if TYPE_CHECKING:
-    from meshctl.istio.tplcompile import FastTemplate
+    import gotpl
 
 TEMPLATES_ANNOTATION: Final = "inject.istio.io/templates"
 IMAGE_TYPE_ANNOTATION: Final = "sidecar.istio.io/proxyImageType"
@@ -142,7 +140,12 @@ class Renderer:
     """All templates of one settings object, compiled once.
 
     Every template is checked here (a syntax error is a :class:`ConfigError` now, before any
-    pod); compiled templates come from the persistent cache when it has them
+    pod). With ``compiled`` (templates compiled to Python, :mod:`meshctl.istio.tplcompile`),
+    a template the persistent cache holds compiled for the native runtime
+    (:mod:`meshctl.istio.gonative`) is loaded from there without importing gotpl at all; gotpl
+    is loaded only to compile a template the cache does not hold, or to render a pod the
+    native code does not reproduce (and to report a template's errors). Otherwise gotpl
+    renders, from its compiled templates in the cache
     (:func:`~meshctl.istio.gotpl_compat.template_loader`). The default templates are loaded
     here, the others (an Istio config has eight) when a pod first asks for them.
     """
@@ -152,57 +155,83 @@ class Renderer:
         self._loaders: dict[str, Callable[[], gotpl.Template]] = {}
         self._compiled: dict[str, gotpl.Template] = {}
         self._parsers: dict[str, ShapeCache] = {name: ShapeCache() for name in settings.templates}
-        # templates compiled to Python (meshctl.istio.tplcompile; ~5x faster per render, ~40 ms
-        # to compile, so worth it for many pods), gotpl as the fallback for anything unsupported.
+        # templates compiled to Python (~5x faster per render, ~40 ms to compile once, then
+        # kept in the persistent cache), gotpl as the fallback for anything unsupported.
         # MESHCTL_COMPILED_TEMPLATES=1/0 forces the choice either way.
         forced = os.environ.get("MESHCTL_COMPILED_TEMPLATES")
         if forced in ("0", "1"):
             compiled = forced == "1"
-        self._fast: dict[str, FastTemplate] | None = {} if compiled else None
+        self._fast: dict[str, Callable[[Any], str]] | None = {} if compiled else None
         for name, source in settings.templates.items():
-            try:
-                self._loaders[name] = template_loader(source, name, TEMPLATE_FUNCTIONS)
-            except gotpl.TemplateError as exc:
-                raise ConfigError(f"template {name!r} does not parse: {exc}") from None
+            if self._fast is not None and has_native(source, name):
+                continue  # compiled without error before: it parses
+            self._add_loader(name, source)
         # the templates most pods use: loaded now, so that forked workers inherit them
         for name in select_templates({}, settings):
-            if name in self._loaders:
-                self.template(name)
+            if name in settings.templates:
                 if self._fast is not None:
-                    self._fast_template(name, self._compiled[name])
+                    self._fast_render(name)
+                else:
+                    self.template(name)
 
     @property
     def names(self) -> list[str]:
-        return sorted(self._loaders)
+        return sorted(self.settings.templates)
+
+    def _add_loader(self, name: str, source: str) -> None:
+        from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
+        from meshctl.istio.gotpl_compat import TemplateError, template_loader
+
+        try:
+            self._loaders[name] = template_loader(source, name, TEMPLATE_FUNCTIONS)
+        except TemplateError as exc:
+            raise ConfigError(f"template {name!r} does not parse: {exc}") from None
+
+    def _check_name(self, name: str) -> str:
+        source = self.settings.templates.get(name)
+        if source is None:
+            raise InjectionError(
+                f"requested template {name!r} not found; have {', '.join(self.names)}")
+        return source
 
     def template(self, name: str) -> gotpl.Template:
-        """The compiled template ``name`` (loaded from the cache on first use)."""
+        """The gotpl template ``name`` (loaded from the cache on first use)."""
         template = self._compiled.get(name)
         if template is None:
-            loader = self._loaders.get(name)
-            if loader is None:
-                raise InjectionError(
-                    f"requested template {name!r} not found; have {', '.join(self.names)}")
-            template = self._compiled[name] = loader()
+            source = self._check_name(name)
+            if name not in self._loaders:
+                self._add_loader(name, source)
+            template = self._compiled[name] = self._loaders[name]()
         return template
 
-    def _fast_template(self, name: str, template: gotpl.Template) -> FastTemplate:
-        """The compiled form of ``template`` (MESHCTL_COMPILED_TEMPLATES=1), made once."""
-        from meshctl.istio.tplcompile import FastTemplate
-
+    def _fast_render(self, name: str) -> Callable[[Any], str]:
+        """The compiled form of template ``name``: native from the cache, else compiled now."""
         assert self._fast is not None
-        fast = self._fast.get(name)
-        if fast is None or fast.template is not template:
-            fast = self._fast[name] = FastTemplate(template)
-        return fast
+        render = self._fast.get(name)
+        if render is None:
+            native = load_native(self._check_name(name), name)
+            if native is not None:
+                render = native.render
+            else:
+                from meshctl.istio.tplcompile import FastTemplate
+
+                render = FastTemplate(self.template(name)).render
+            self._fast[name] = render
+        return render
 
     def render_text(self, name: str, data: Mapping[str, Any]) -> str:
+        if self._fast is not None:
+            render = self._fast_render(name)
+            try:
+                return render(data)
+            except Exception:  # noqa: BLE001 - not reproduced natively: gotpl renders it
+                pass
         template = self.template(name)
+        from meshctl.istio.gotpl_compat import TemplateError
+
         try:
-            if self._fast is not None:
-                return self._fast_template(name, template).render(data)
             return template.render(data)
-        except gotpl.TemplateError as exc:
+        except TemplateError as exc:
             raise InjectionError(f"template {name!r} failed: {exc}") from None
 
     def render(self, name: str, data: Mapping[str, Any]) -> dict[str, Any]:

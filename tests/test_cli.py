@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -336,16 +337,17 @@ def test_requested_template_missing_names_the_choices() -> None:
 
 def test_compiled_templates_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Big inputs render with templates compiled to Python; the output must not change."""
-    from meshctl.istio import tplcompile
+    from meshctl.istio import gonative, tplcompile
 
     calls = []
-    real_render = tplcompile.CompiledTemplate.render
+    for cls in (tplcompile.CompiledTemplate, gonative.NativeTemplate):
 
-    def spy(self: tplcompile.CompiledTemplate, data: object) -> str:
-        calls.append(1)
-        return real_render(self, data)
+        def spy(self: Any, data: object, real: Any = cls.render) -> str:
+            text = real(self, data)
+            calls.append(1)  # rendered without falling back to gotpl
+            return text  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(tplcompile.CompiledTemplate, "render", spy)
+        monkeypatch.setattr(cls, "render", spy)
     stream = "---\n".join(p.read_text() for p in sorted((SHARED / "realworld").glob("*.yaml")))
     outputs = {}
     for flag in ("", "0"):  # "": decided by the input size (37 workloads: compiled)

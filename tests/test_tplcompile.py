@@ -37,11 +37,33 @@ def outcome(render: Any, data: Any) -> tuple[str, str]:
         return ("error", type(exc).__name__)
 
 
+def native_form(template: gotpl.Template) -> Any:
+    """The template compiled for the gotpl-free runtime, or None (a function with no native
+    implementation)."""
+    try:
+        return compile_template(template, native=True)
+    except Unsupported:
+        return None
+
+
+def assert_native_agrees(want: tuple[str, str], native: Any, data: Any) -> bool:
+    """The native runtime renders what gotpl renders or gives up (gotpl then renders); it
+    never renders where gotpl fails. True when it rendered."""
+    got = outcome(native.render, data)
+    if got[0] == "error":
+        return False
+    assert want == got, native.code
+    return True
+
+
 def assert_same(source: str, data: Any) -> str:
     template = gotpl_template(source)
     compiled = compile_template(template)
     want = outcome(template.render, data)
     got = outcome(compiled.render, data)
+    native = native_form(template)
+    if native is not None:
+        assert_native_agrees(want, native, data)
     if want[0] == "ok":
         assert got == want, compiled.code
     else:
@@ -223,14 +245,16 @@ def test_fast_template_reports_gotpl_errors() -> None:
 # Differential: real templates, real template data
 
 
-_COMPILED: dict[int, tuple[gotpl.Template, Any]] = {}
+_COMPILED: dict[int, tuple[gotpl.Template, Any, Any]] = {}
 
 
-def _compiled(template: gotpl.Template) -> Any:
+def _compiled(template: gotpl.Template) -> tuple[Any, Any]:
+    """The template compiled for gotpl's runtime and for the native one (None: unsupported)."""
     entry = _COMPILED.get(id(template))
     if entry is None or entry[0] is not template:
-        entry = _COMPILED[id(template)] = (template, compile_template(template))
-    return entry[1]
+        entry = _COMPILED[id(template)] = (
+            template, compile_template(template), native_form(template))
+    return entry[1], entry[2]
 
 
 @functools.cache
@@ -248,6 +272,8 @@ class Capture:
         self.mismatches: list[str] = []
         self.pods = 0
         self.rendered: set[str] = set()
+        self.native_rendered: dict[str, int] = {}
+        self.native_fallbacks: dict[str, int] = {}
 
     def check(self, renderer: Renderer, data: Mapping[str, Any]) -> None:
         self.pods += 1
@@ -255,10 +281,14 @@ class Capture:
         templates.append(("meshctl-sidecar", _meshctl_template()))
         gateway = gateway_data(data, self.pods)
         for name, template in templates:
-            compiled = _compiled(template)
+            compiled, native = _compiled(template)
             for variant in (data, gateway):
                 want = outcome(template.render, variant)
                 got = outcome(compiled.render, variant)
+                if native is not None:
+                    tally = (self.native_rendered if assert_native_agrees(want, native, variant)
+                             else self.native_fallbacks)
+                    tally[name] = tally.get(name, 0) + 1
                 self.compared += 1
                 if want[0] == "error" and got[0] == "error":
                     self.errors_both += 1
@@ -346,6 +376,12 @@ def test_golden_corpus_renders_identically(monkeypatch: pytest.MonkeyPatch) -> N
     # every template rendered (the compiled code, not a fallback) for some pods
     assert capture.rendered >= ALL_TEMPLATES, capture.rendered
     assert capture.errors_both <= capture.compared // 2
+    # every template has a native form, and it renders nearly every pod without gotpl
+    assert set(capture.native_rendered) >= ALL_TEMPLATES, capture.native_rendered
+    for name in ("sidecar", "meshctl-sidecar"):
+        rendered = capture.native_rendered[name]
+        assert rendered >= 0.95 * (rendered + capture.native_fallbacks.get(name, 0)), (
+            name, rendered, capture.native_fallbacks)
 
 
 def test_meshctl_profile_renders_identically(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -374,6 +410,8 @@ def test_meshctl_profile_renders_identically(monkeypatch: pytest.MonkeyPatch) ->
             continue
     assert capture.pods >= 50
     assert not capture.mismatches, "\n".join(capture.mismatches[:20])
+    assert capture.native_fallbacks.get("meshctl-sidecar", 0) <= capture.pods // 20, (
+        capture.native_fallbacks)
 
 
 def _workloads(folder: Path) -> Iterator[dict[str, Any]]:
@@ -423,16 +461,21 @@ def test_cached_compiled_templates_render_identically(
 
     settings = goldens.injector_for(cases[0]).settings
     Renderer(settings, compiled=True)  # compiles and stores the default templates
-    assert list((tmp_path / "meshctl").glob("py-*")), "nothing stored"
+    assert list((tmp_path / "meshctl").glob("native-*")), "nothing stored"
     compiled_fresh = []
     monkeypatch.setattr(
         tplcompile, "compile_template",
-        lambda t: compiled_fresh.append(t) or pytest.fail("compiled again instead of loading"),
+        lambda *a, **k: compiled_fresh.append(a) or pytest.fail("compiled again, not loaded"),
     )  # fmt: skip
     cached = Renderer(settings, compiled=True)
-    sidecar = cached._fast_template("sidecar", cached.template("sidecar"))  # noqa: SLF001
-    assert sidecar.compiled is not None and not compiled_fresh
+    assert not compiled_fresh
+    sidecar = cached._fast["sidecar"]  # type: ignore[index]  # noqa: SLF001
+    assert getattr(sidecar, "__self__", None).__class__.__name__ == "NativeTemplate"
+    rendered = 0
     for name, data in seen:
         if name != "sidecar":
             continue
-        assert sidecar.compiled.render(data) == cached.template(name).render(data)
+        want = cached.template(name).render(data)
+        assert sidecar(data) == want
+        rendered += 1
+    assert rendered >= 20

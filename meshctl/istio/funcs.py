@@ -13,7 +13,6 @@ import posixpath
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from meshctl.istio.gotpl_compat import function_map, go_sprint, is_missing
 from meshctl.istio.gotypes import (
     GoDuration,
     GoMap,
@@ -24,6 +23,7 @@ from meshctl.istio.gotypes import (
     parse_duration,
     unwrap,
 )
+from meshctl.istio.govalues import go_sprint, is_missing
 from meshctl.istio.goyaml import go_json, go_json_ordered, to_yaml
 from meshctl.istio.meshconfig import proxy_config_json
 
@@ -305,5 +305,16 @@ ISTIO_FUNCTIONS: Final[Mapping[str, Callable[..., Any]]] = {
     "otelResourceAttributes": otel_resource_attributes,
 }
 
-#: Everything an Istio injection template can call: Sprig, then Istio's, then Go fixes.
-TEMPLATE_FUNCTIONS: Final[Mapping[str, Callable[..., Any]]] = function_map(ISTIO_FUNCTIONS)
+_LAZY: dict[str, Mapping[str, Callable[..., Any]]] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """``TEMPLATE_FUNCTIONS``: everything an Istio injection template can call with gotpl
+    (Sprig, then Istio's, then the Go fixes); built on first use, since it imports gotpl."""
+    if name != "TEMPLATE_FUNCTIONS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _LAZY:
+        from meshctl.istio.gotpl_compat import function_map
+
+        _LAZY[name] = function_map(ISTIO_FUNCTIONS)
+    return _LAZY[name]

@@ -22,8 +22,8 @@ a method passed to ``and``/``or`` is not called
     ``String``, ``GetTracing``) are resolved as fields when looked up, so the built-in
     short-circuiting ``and``/``or`` see plain values.
 ``fmt.Sprint``
-    :func:`go_sprint` formats values as Go's ``fmt.Sprint`` does (``true``, ``<nil>``,
-    ``1e+06``, enum names), for ``annotation`` and friends.
+    :func:`~meshctl.istio.govalues.go_sprint` formats values as Go's ``fmt.Sprint`` does
+    (``true``, ``<nil>``, ``1e+06``, enum names), for ``annotation`` and friends.
 """
 
 from __future__ import annotations
@@ -39,8 +39,14 @@ from gotpl.funcs.sprig import text_func_map
 from gotpl.runtime.values import INVALID, UNTYPED_NIL
 
 from meshctl import tplcache
-from meshctl.istio.gotypes import GoEnum, GoMap, GoStruct, GoWrapper, ProtoView, unwrap
-from meshctl.istio.goyaml import go_float
+from meshctl.istio.govalues import (
+    go_eq,
+    go_ne,
+    go_sprint,
+    index_or,
+    is_missing,
+    register_missing,
+)
 
 __all__ = [
     "INVALID",
@@ -53,98 +59,13 @@ __all__ = [
 ]
 
 
-def is_missing(value: Any) -> bool:
-    """A Go nil: a missing map key, an unset pointer or interface."""
-    return value is None or value is INVALID or value is UNTYPED_NIL
-
-
-def go_sprint(value: Any) -> str:
-    """``fmt.Sprint(value)`` for the values templates pass around."""
-    if type(value) is str:
-        return value
-    if is_missing(value):
-        return "<nil>"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, GoEnum):
-        return value.name
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        return go_float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, GoWrapper):
-        return str(value)
-    if isinstance(value, (GoStruct, ProtoView)):
-        value = unwrap(value)
-    if isinstance(value, Mapping):
-        items = " ".join(f"{go_sprint(k)}:{go_sprint(value[k])}" for k in sorted(value, key=str))
-        return f"map[{items}]"
-    if isinstance(value, (list, tuple)):
-        return "[" + " ".join(go_sprint(v) for v in value) + "]"
-    return str(value)
-
-
-def _comparable_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    return "other"
-
-
-def _eq_pair(left: Any, right: Any) -> bool:
-    if is_missing(left) or is_missing(right):
-        return is_missing(left) and is_missing(right)
-    lk, rk = _comparable_kind(left), _comparable_kind(right)
-    if lk != rk:
-        if {lk, rk} == {"int", "float"}:
-            return bool(float(left) == float(right))
-        raise TypeError("incompatible types for comparison")
-    if lk == "other":
-        raise TypeError("non-comparable type")
-    return bool(left == right)
-
-
-def go_eq(first: Any, *others: Any) -> bool:
-    """Go's ``eq``: a nil operand compares unequal to a non-nil one instead of failing."""
-    if not others:
-        raise TypeError("missing argument for comparison")
-    return any(_eq_pair(first, other) for other in others)
-
-
-def go_ne(left: Any, right: Any) -> bool:
-    """Go's ``ne`` (``not eq``), with the same nil rule."""
-    return not _eq_pair(left, right)
+register_missing(INVALID, UNTYPED_NIL)
 
 
 def go_index(value: Any, *keys: Any) -> Any:
-    """Go's ``index``: a missing map key gives the map's zero value."""
-    for key in keys:
-        if isinstance(value, GoMap):
-            value = value.get(key, value.zero)
-        elif isinstance(value, (GoStruct, ProtoView)):
-            value = value.__gotemplate_lookup__(str(key))
-        elif isinstance(value, Mapping):
-            value = value.get(key, INVALID)
-        elif isinstance(value, (list, tuple, str)):
-            if not isinstance(key, int) or isinstance(key, bool):
-                raise TypeError("cannot index slice/array with non-integer")
-            if key < 0 or key >= len(value):
-                raise IndexError(f"index out of range: {key}")
-            value = value[key]
-        elif is_missing(value):
-            raise TypeError("index of untyped nil")
-        else:
-            raise TypeError(f"can't index item of type {type(value).__name__}")
-    return value
+    """Go's ``index``: a missing map key gives the map's zero value (gotpl's "no value" for a
+    plain map)."""
+    return index_or(INVALID, value, keys)
 
 
 #: Sprig's own text functions (built once: the map is rebuilt on every call).

@@ -20,7 +20,7 @@ body (gotpl keeps the previous iteration's value).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -482,12 +482,17 @@ class _FunctionCompiler:
         if isinstance(function, ContextFunction):
             raise Unsupported(f"context function {name}")
         spec = registry.call_specs.get(name)
+        native = self.unit.native
+        if native is not None:
+            function = native.get(name)
+            if function is None:
+                raise Unsupported(f"no native implementation of {name}")
         ref = self.unit.constant(function)
         joined = ", ".join(values)
         if spec is not None and spec.requires_validation:
             if spec.arity_error(name, len(values)) is not None:
                 return f"_fail({spec.arity_error(name, len(values))!r})"
-            if spec.requires_type_validation:
+            if spec.requires_type_validation and native is None:
                 spec_ref = self.unit.constant(spec)
                 return f"_checked({name!r}, {ref}, {spec_ref}, [{joined}])"
         return f"{ref}({joined})"
@@ -585,8 +590,10 @@ def _is_constant(expr: str) -> bool:
 class _Unit:
     """Everything one template's generated module shares: constants, template functions."""
 
-    def __init__(self, registry: PreparedFunctionRegistry, names: list[str]) -> None:
+    def __init__(self, registry: PreparedFunctionRegistry, names: list[str],
+                 native: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self.registry = registry
+        self.native = native
         self.logical = frozenset(n for n in ("and", "or") if n not in registry)
         self.constants: dict[str, Any] = {}
         self._ids: dict[int, str] = {}
@@ -610,7 +617,10 @@ class CompiledTemplate:
     """The Python functions of one gotpl template (and its ``define``s).
 
     ``bytecode`` (the compiled module), ``constants`` (objects the code refers to by name) and
-    ``entry`` (the top-level function's name) are what the persistent cache stores."""
+    ``entry`` (the top-level function's name) are what the persistent cache stores. ``native``:
+    the code runs on :mod:`meshctl.istio.gonative` (raising ``Fallback`` where it cannot
+    reproduce gotpl) instead of gotpl's runtime pieces.
+    """
 
     name: str
     code: str
@@ -618,6 +628,7 @@ class CompiledTemplate:
     bytecode: Any = None
     constants: dict[str, Any] = field(default_factory=dict)
     entry: str = ""
+    native: bool = False
 
     def render(self, data: Any) -> str:
         out: list[str] = []
@@ -625,10 +636,12 @@ class CompiledTemplate:
         return "".join(out)
 
 
-def compile_template(template: gotpl.Template) -> CompiledTemplate:
+def compile_template(template: gotpl.Template, *, native: bool = False) -> CompiledTemplate:
     """Compile ``template`` (already parsed and checked by gotpl) to Python.
 
-    Raises :class:`Unsupported` when the template's options or constructs are not reproduced.
+    ``native``: for the gotpl-free runtime (:mod:`meshctl.istio.gonative`); every function the
+    template calls must have a native implementation. Raises :class:`Unsupported` when the
+    template's options or constructs are not reproduced.
     """
     if template.sandbox is not None or template.budget is not None:
         raise Unsupported("sandbox or budget")
@@ -642,7 +655,12 @@ def compile_template(template: gotpl.Template) -> CompiledTemplate:
                             right_delimiter=template.delimiters[1], functions=registry)
     bodies: dict[str, ListNode] = {d.name: d.body for d in parsed.definitions}
     bodies[parsed.name] = parsed.root
-    unit = _Unit(registry, list(bodies))
+    if native:
+        from meshctl.istio.gonative import HELPERS, NATIVE_FUNCTIONS
+
+        helpers, unit = HELPERS, _Unit(registry, list(bodies), NATIVE_FUNCTIONS)
+    else:
+        helpers, unit = _HELPERS, _Unit(registry, list(bodies))
     lines: list[str] = []
     for name, body in bodies.items():
         fc = _FunctionCompiler(unit)
@@ -653,16 +671,17 @@ def compile_template(template: gotpl.Template) -> CompiledTemplate:
         lines.extend(fc.lines)
         lines.append("")
     code = "\n".join(lines)
-    namespace: dict[str, Any] = {**_HELPERS, **unit.constants}
+    namespace: dict[str, Any] = {**helpers, **unit.constants}
     bytecode = compile(code, f"<gotpl {template.name}>", "exec")
     exec(bytecode, namespace)  # noqa: S102
     entry = unit.templates[parsed.name]
     return CompiledTemplate(template.name, code, namespace[entry], bytecode=bytecode,
-                            constants=dict(unit.constants), entry=entry)
+                            constants=dict(unit.constants), entry=entry, native=native)
 
 
 def _cached_compile(template: gotpl.Template) -> CompiledTemplate:
-    """:func:`compile_template`, or its earlier result from the persistent cache.
+    """:func:`compile_template` for gotpl's runtime, or its earlier result from the persistent
+    cache.
 
     The cache holds the generated source, its code object (marshal: no re-compilation) and the
     constants it refers to, keyed by everything the generated code depends on: the template,
@@ -693,19 +712,40 @@ def _cached_compile(template: gotpl.Template) -> CompiledTemplate:
                             constants=constants, entry=entry)
 
 
+def _native_compile(template: gotpl.Template, *, cache: bool) -> CompiledTemplate:
+    """:func:`compile_template` for the native runtime, stored where
+    :func:`meshctl.istio.gonative.load_native` finds it (without importing gotpl)."""
+    from meshctl.istio import gonative
+
+    compiled = compile_template(template, native=True)
+    if cache:
+        gonative.store_native(template.source, template.name, compiled.code, compiled.bytecode,
+                              compiled.constants, compiled.entry)
+    return compiled
+
+
 class FastTemplate:
-    """A gotpl template rendered by its compiled form, gotpl whenever that is not possible."""
+    """A gotpl template rendered by its compiled form, gotpl whenever that is not possible.
+
+    The native runtime is tried first (no gotpl at render time, and the next run loads it
+    without importing gotpl at all), gotpl's runtime pieces when a function has no native
+    implementation.
+    """
 
     __slots__ = ("template", "compiled", "reason")
 
     def __init__(self, template: gotpl.Template, *, cache: bool = True) -> None:
         self.template = template
-        self.compiled: CompiledTemplate | None
+        self.compiled: CompiledTemplate | None = None
         self.reason = ""
+        try:
+            self.compiled = _native_compile(template, cache=cache)
+            return
+        except Unsupported as exc:
+            self.reason = str(exc)
         try:
             self.compiled = _cached_compile(template) if cache else compile_template(template)
         except Unsupported as exc:
-            self.compiled = None
             self.reason = str(exc)
 
     def render(self, data: Any) -> str:
@@ -716,4 +756,3 @@ class FastTemplate:
             except Exception:  # noqa: BLE001 - gotpl renders it again and reports its error
                 pass
         return self.template.render(data)
-
