@@ -9,10 +9,8 @@ same directory), after the whole run succeeded, so an error never leaves a parti
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from meshctl.options import Mode, Options
@@ -38,6 +36,8 @@ def render_patch(result: RunResult) -> str:
 
 
 def render_diff(result: RunResult) -> str:
+    import difflib  # only for --diff (start-up cost)
+
     out: list[str] = []
     for s in result.sources:
         if not s.changed:
@@ -80,6 +80,10 @@ def emit(result: RunResult, opts: Options) -> tuple[str, list[FileWrite]]:
 
 def write_files(files: list[FileWrite]) -> None:
     """Write each file atomically; keep an existing file's permissions."""
+    if not files:
+        return
+    import tempfile  # only when writing files (start-up cost)
+
     for path, text in files:
         directory = path.parent if str(path.parent) else Path(".")
         mode = None

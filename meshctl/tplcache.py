@@ -29,7 +29,6 @@ Istio golden input with a fresh and a round-tripped template and compares the ou
 from __future__ import annotations
 
 import gc
-import hashlib
 import io
 import os
 import sys
@@ -64,14 +63,27 @@ def cache_dir() -> str | None:
     return os.path.join(base, "meshctl")
 
 
+def _sha256() -> Any:
+    """A SHA-256 object: CPython's built-in one when there is one (hashlib loads OpenSSL, ~2 ms
+    of every start-up), the same digest either way."""
+    try:
+        from _sha256 import sha256  # CPython 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # CPython 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256()
+
+
 def digest(*parts: str | bytes) -> str:
     """SHA-256 of the parts, each length-prefixed so that no two part lists collide."""
-    h = hashlib.sha256()
+    h = _sha256()
     for part in parts:
         data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
         h.update(b"%d:" % len(data))
         h.update(data)
-    return h.hexdigest()
+    return str(h.hexdigest())
 
 
 def file_stamp(path: str | None) -> str:

@@ -7,25 +7,20 @@ Nothing here knows about YAML or Istio; heavy modules are imported inside the co
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from meshctl import __version__
 from meshctl.cli.main import VERSION_MESSAGE, version_text
-from meshctl.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WOULD_CHANGE
+from meshctl.cli.run import UsageProblem, run
+from meshctl.cli.spec import COMMANDS, Opt
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-
-
-def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    # errors are ONE line, whatever a library put in its message
-    message = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    click.echo(f"meshctl: error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(
@@ -49,175 +44,40 @@ def cli() -> None:
     """
 
 
-def _common_input_options(fn: Any) -> Any:
-    decorators = [
-        click.option(
-            "-f", "--filename", "filenames", multiple=True, metavar="FILE|DIR|URL|-",
-            help="Input manifest: a file, a directory, an http(s) URL, or - for stdin. Repeatable.",
-        ),
-        click.option(
-            "-R", "--recursive", is_flag=True,
-            help="Descend into directories named by -f (*.yaml, *.yml, *.json).",
-        ),
-        click.option(
-            "-o", "--output", metavar="FILE",
-            help="Write the result to FILE (atomically; may name an input) instead of stdout.",
-        ),
-        click.option(
-            "-i", "--in-place", is_flag=True,
-            help="Rewrite each input file that changes, atomically. Inputs must be files.",
-        ),
-        click.option(
-            "--check", is_flag=True,
-            help="Write nothing; exit 1 if any document would change (for CI).",
-        ),
-        click.option("--diff", is_flag=True, help="Print a unified diff of what would change."),
-        click.option(
-            "--output-format", type=click.Choice(["yaml", "patch"]), default="yaml",
-            show_default=True,
-            help="yaml: the manifests; patch: the RFC 6902 JSON Patch of each changed document.",
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="Do not print the per-resource report."),
-        click.option(
-            "-j", "--jobs", type=click.IntRange(min=0), default=0, show_default=True,
-            help="Worker processes for big inputs; 0 decides from the input size and CPUs.",
-        ),
-        click.option(
-            "--report", "report_format", type=click.Choice(["text", "json"]), default="text",
-            show_default=True, help="Format of the report printed on stderr after the output.",
-        ),
-    ]
-    for deco in reversed(decorators):
-        fn = deco(fn)
-    return fn
+def _click_option(opt: Opt) -> Any:
+    """The click option declared by ``opt`` (meshctl.cli.spec)."""
+    kwargs: dict[str, Any] = {"help": opt.help}
+    if opt.metavar is not None:
+        kwargs["metavar"] = opt.metavar
+    if opt.kind == "flag":
+        kwargs["is_flag"] = True
+    elif opt.kind == "multiple":
+        kwargs["multiple"] = True
+    elif opt.kind == "choice":
+        kwargs["type"] = click.Choice(list(opt.choices))
+    elif opt.kind == "int":
+        kwargs["type"] = click.IntRange(min=opt.minimum)
+    if opt.default is not None:
+        kwargs["default"] = opt.default
+    if opt.show_default:
+        kwargs["show_default"] = True
+    return click.option(*opt.flags, opt.dest, **kwargs)
 
 
-def _profile_options(fn: Any) -> Any:
-    decorators = [
-        click.option(
-            "--injectConfigFile", "inject_config_file", metavar="FILE",
-            help="Istio injector config (ConfigMap istio-sidecar-injector, its data.config, or a "
-            "bare template).",
-        ),
-        click.option(
-            "--valuesFile", "values_file", metavar="FILE",
-            help="Injector values (JSON or YAML, or the ConfigMap holding data.values).",
-        ),
-        click.option(
-            "--meshConfigFile", "mesh_config_file", metavar="FILE",
-            help="Mesh config (ConfigMap istio's data.mesh, or the mesh YAML itself).",
-        ),
-        click.option(
-            "--operatorFileName", "operator_file", metavar="FILE",
-            help="IstioOperator whose spec.values and spec.meshConfig override the files.",
-        ),
-        click.option("-r", "--revision", default="", help="Istio control-plane revision."),
-        click.option("--hub", help="Image hub of the proxy images (overrides values)."),
-        click.option("--tag", help="Image tag of the proxy images (overrides values)."),
-        click.option("--proxy-image", help="Full proxy image (overrides hub and tag)."),
-        click.option("--proxy-init-image", help="Full proxy-init image (overrides hub and tag)."),
-        click.option(
-            "--native-sidecars", type=click.Choice(["auto", "true", "false"]), default="auto",
-            show_default=True,
-            help="Inject istio-proxy as a native sidecar (an init container with "
-            "restartPolicy: Always). Offline, auto means false, as istioctl.",
-        ),
-        click.option(
-            "--compliance-policy", default="", metavar="POLICY",
-            help="Istio COMPLIANCE_POLICY, e.g. fips-140-3.",
-        ),
-        click.option(
-            "--reinject", type=click.Choice(["auto", "strip", "merge"]), default="auto",
-            show_default=True,
-            help="Already-injected workloads: strip = remove the previous injection, then inject "
-            "(upgrades leave nothing stale); merge = Istio's kube-inject behaviour. auto: merge "
-            "with --injectConfigFile, strip otherwise.",
-        ),
-    ]
-    for deco in reversed(decorators):
-        fn = deco(fn)
-    return fn
+def _options(opts: tuple[Opt, ...]) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        for opt in reversed(opts):
+            fn = _click_option(opt)(fn)
+        return fn
+
+    return decorate
 
 
 def _run(operation: str, **kw: Any) -> None:
-    from meshctl.errors import MeshctlError
-    from meshctl.options import Mode, Operation, Options
-
-    modes = [m for m, on in ((Mode.IN_PLACE, kw["in_place"]), (Mode.CHECK, kw["check"]),
-                              (Mode.DIFF, kw["diff"])) if on]
-    if kw["output_format"] == "patch":
-        modes.append(Mode.PATCH)
-    if len(modes) > 1:
-        raise click.UsageError(
-            "choose one of --in-place, --check, --diff, --output-format patch"
-        )
-    mode = modes[0] if modes else Mode.WRITE
-    if kw["output"] and mode is not Mode.WRITE and mode is not Mode.PATCH:
-        raise click.UsageError(f"-o/--output does not go with --{mode.value}")
-    if not kw["filenames"]:
-        raise click.UsageError("filename not specified (see --filename or -f)")
-    if mode is Mode.IN_PLACE and any(
-        f == "-" or f.startswith(("http://", "https://")) for f in kw["filenames"]
-    ):
-        raise click.UsageError("--in-place needs files, not stdin or URLs")
-
-    opts = Options(
-        filenames=tuple(kw["filenames"]),
-        recursive=kw["recursive"],
-        output=kw["output"],
-        mode=mode,
-        operation=Operation(operation),
-        inject_config_file=kw.get("inject_config_file"),
-        values_file=kw.get("values_file"),
-        mesh_config_file=kw.get("mesh_config_file"),
-        operator_file=kw.get("operator_file"),
-        hub=kw.get("hub"),
-        tag=kw.get("tag"),
-        revision=kw.get("revision") or "",
-        native_sidecars=kw.get("native_sidecars") or "auto",
-        proxy_image=kw.get("proxy_image"),
-        proxy_init_image=kw.get("proxy_init_image"),
-        compliance_policy=kw.get("compliance_policy") or "",
-        jobs=kw["jobs"],
-        reinject=kw.get("reinject") or "auto",
-    )
     try:
-        from meshctl import pipeline
-        from meshctl.emit import emit
-
-        result = pipeline.run(opts, stdin=sys.stdin.buffer.read)
-        stdout_text, files = emit(result, opts)
-    except MeshctlError as exc:
-        fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-    except Exception as exc:  # a bug: one line, never a traceback (unless debugging)
-        if os.environ.get("MESHCTL_DEBUG"):
-            raise
-        fail(f"internal error: {type(exc).__name__}: {exc} (set MESHCTL_DEBUG=1 for details)",
-             EXIT_INTERNAL)
-
-    # Everything succeeded: now, and only now, write.
-    try:
-        from meshctl.emit import write_files
-
-        write_files(files)
-    except OSError as exc:
-        fail(f"{exc.filename}: {exc.strerror}")
-    if stdout_text:
-        sys.stdout.write(stdout_text)
-        sys.stdout.flush()
-    if not kw["quiet"]:
-        from meshctl.report import render_json, render_text
-
-        render = render_json if kw["report_format"] == "json" else render_text
-        report = render(result.results, result.warnings)
-        if report:
-            sys.stdout.flush()
-            sys.stderr.write(report)
-    if mode is Mode.CHECK and result.changed:
-        sys.exit(EXIT_WOULD_CHANGE)
-    sys.exit(EXIT_OK)
+        run(operation, kw)
+    except UsageProblem as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @cli.command(
@@ -240,8 +100,7 @@ Examples:
   meshctl kube-inject -f k8s/ -R --in-place
 """,
 )
-@_common_input_options
-@_profile_options
+@_options(COMMANDS["kube-inject"][1])
 def kube_inject(**kw: Any) -> None:
     """Inject the Istio sidecar into the workloads of Kubernetes manifests.
 
@@ -266,7 +125,7 @@ Examples:
   meshctl kube-inject -f app.yaml | meshctl kube-uninject -f -
 """,
 )
-@_common_input_options
+@_options(COMMANDS["kube-uninject"][1])
 def kube_uninject(**kw: Any) -> None:
     """Remove an injected sidecar (reverses kube-inject, driven by sidecar.istio.io/status)."""
     _run("uninject", **kw)

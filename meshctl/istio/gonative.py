@@ -196,7 +196,7 @@ def _to_string(value: Any) -> str:
 
 def quote(*values: Any) -> str:
     """Sprig's ``quote``: each non-nil value as Go's ``%q`` of its string form."""
-    out = []
+    out: list[str] = []
     for value in values:
         if value.__class__ in _NILS:
             continue
@@ -414,7 +414,7 @@ def native_key(source: str, name: str) -> str:
     gotpl_dir = locations[0] if locations else ""
     here = os.path.dirname(__file__)
     engine = [
-        "native-1",
+        "native-2",
         *(tplcache.file_stamp(os.path.join(gotpl_dir, f) if gotpl_dir else None)
           for f in _GOTPL_FILES),
         *(tplcache.file_stamp(os.path.join(here, f)) for f in _OWN_FILES),
@@ -445,6 +445,40 @@ def has_native(source: str, name: str) -> bool:
     return tplcache.default_cache().has("native", native_key(source, name))
 
 
+#: constants stored by value (marshal writes them exactly); functions are stored by name
+_SCALARS: Final = (str, int, float, complex, bool, type(None))
+
+
+def _encode_constants(constants: Mapping[str, Any]) -> tuple[tuple[str, str, Any, Any], ...]:
+    """The generated code's constants as marshal-able data: a value, or a function's module
+    and name (``pickle`` is not needed: loading it costs ~1.5 ms of every start-up)."""
+    out: list[tuple[str, str, Any, Any]] = []
+    for slot, value in constants.items():
+        if type(value) in _SCALARS:
+            out.append((slot, "value", value, None))
+            continue
+        module, name = getattr(value, "__module__", None), getattr(value, "__qualname__", "")
+        if not isinstance(module, str) or not name or "<" in name:
+            raise ValueError(f"constant {slot} cannot be stored")
+        out.append((slot, "ref", module, name))
+    return tuple(out)
+
+
+def _decode_constants(encoded: Any) -> dict[str, Any]:
+    import importlib
+
+    constants: dict[str, Any] = {}
+    for slot, kind, first, second in encoded:
+        if kind == "value":
+            constants[slot] = first
+        else:
+            obj: Any = importlib.import_module(first)
+            for part in second.split("."):
+                obj = getattr(obj, part)
+            constants[slot] = obj
+    return constants
+
+
 def load_native(source: str, name: str) -> NativeTemplate | None:
     """``source`` compiled for this runtime from the persistent cache, or None."""
     import marshal
@@ -455,15 +489,15 @@ def load_native(source: str, name: str) -> NativeTemplate | None:
     if data is None:
         return None
     try:
-        code, bytecode, constants, entry = tplcache.loads(data)
-        namespace: dict[str, Any] = {**HELPERS, **constants}
-        exec(marshal.loads(bytecode), namespace)  # noqa: S102 - our own generated code
+        bytecode, constants, entry = marshal.loads(data)
+        namespace: dict[str, Any] = {**HELPERS, **_decode_constants(constants)}
+        exec(bytecode, namespace)  # noqa: S102 - our own generated code
         return NativeTemplate(name, namespace[entry])
     except Exception:  # noqa: BLE001 - an outdated or corrupt entry: compile again
         return None
 
 
-def store_native(source: str, name: str, code: str, bytecode: Any, constants: dict[str, Any],
+def store_native(source: str, name: str, bytecode: Any, constants: Mapping[str, Any],
                  entry: str) -> None:
     """Keep what :func:`load_native` needs (nothing is stored when that is not possible)."""
     import marshal
@@ -471,7 +505,7 @@ def store_native(source: str, name: str, code: str, bytecode: Any, constants: di
     from meshctl import tplcache
 
     try:
-        payload = tplcache.dumps((code, marshal.dumps(bytecode), constants, entry))
-    except Exception:  # noqa: BLE001 - not picklable: no cache
+        payload = marshal.dumps((bytecode, _encode_constants(constants), entry))
+    except ValueError:  # a constant that cannot be stored: no cache
         return
     tplcache.default_cache().put("native", native_key(source, name), payload)

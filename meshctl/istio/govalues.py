@@ -20,35 +20,40 @@ __all__ = ["NIL", "NO_VALUE", "go_eq", "go_ne", "go_sprint", "index_or", "is_mis
            "register_missing"]
 
 
-class _NoValue:
-    """The native runtime's "no value": a missing field or map key (gotpl's ``INVALID``)."""
+class _InvalidValue:
+    """The native runtime's "no value": a missing field or map key.
+
+    Named and printed as gotpl's ``INVALID`` (and :class:`_UntypedNil` as its ``UNTYPED_NIL``):
+    a function that prints or encodes a value it does not know (``str()``, the type's name)
+    sees the same thing under both runtimes.
+    """
 
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return "NO_VALUE"
+        return "INVALID"
 
     def __reduce__(self) -> str:
         return "NO_VALUE"  # pickled by reference: the one object
 
 
-class _Nil:
+class _UntypedNil:
     """The native runtime's untyped ``nil`` literal (gotpl's ``UNTYPED_NIL``)."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return "NIL"
+        return "UNTYPED_NIL"
 
     def __reduce__(self) -> str:
         return "NIL"
 
 
-NO_VALUE: Final = _NoValue()
-NIL: Final = _Nil()
+NO_VALUE: Final = _InvalidValue()
+NIL: Final = _UntypedNil()
 
 #: classes whose instances are a Go nil (both runtimes' sentinels once gotpl is loaded)
-_MISSING_TYPES: set[type] = {_NoValue, _Nil, type(None)}
+_MISSING_TYPES: set[type] = {_InvalidValue, _UntypedNil, type(None)}
 
 
 def register_missing(*sentinels: object) -> None:

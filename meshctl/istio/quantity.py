@@ -7,8 +7,10 @@ JSON Istio stores in annotations (``proxy.istio.io/overrides``) carries it.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _BINARY: Final = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL: Final = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
@@ -24,6 +26,8 @@ def parse_quantity(text: str) -> tuple[Fraction, str] | None:
     m = _RE.match(text.strip())
     if not m:
         return None
+    from fractions import Fraction  # only for resource annotations (start-up cost)
+
     number, suffix, exponent = m.group(1), m.group(2), m.group(3)
     value = Fraction(number)
     if exponent is not None:
@@ -44,6 +48,8 @@ def canonical_quantity(value: Any) -> Any:
     parsed = parse_quantity(value)
     if parsed is None:
         return value
+    from fractions import Fraction
+
     amount, fmt = parsed
     # Kubernetes keeps nano precision, rounding up.
     nanos = amount * 10**9

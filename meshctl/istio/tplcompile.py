@@ -719,7 +719,7 @@ def _native_compile(template: gotpl.Template, *, cache: bool) -> CompiledTemplat
 
     compiled = compile_template(template, native=True)
     if cache:
-        gonative.store_native(template.source, template.name, compiled.code, compiled.bytecode,
+        gonative.store_native(template.source, template.name, compiled.bytecode,
                               compiled.constants, compiled.entry)
     return compiled
 
