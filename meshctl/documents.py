@@ -16,7 +16,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshctl.errors import InputError
@@ -33,20 +32,30 @@ _TOP_KIND = re.compile(
 )
 
 
-@dataclass
 class Chunk:
     """One document of a source, with the exact text it came from.
 
     ``text`` includes the document's own marker line (``---``), the comments around it and a
     trailing ``...``. ``index`` is the 1-based document number within its source, the way a YAML
     parser counts documents; ``start_line`` is the 1-based line of ``text``'s first line.
+    (A plain slotted class: :mod:`dataclasses` costs every start-up milliseconds to import.)
     """
+
+    __slots__ = ("source", "index", "text", "start_line", "is_json")
 
     source: str
     index: int
     text: str
     start_line: int
-    is_json: bool = False
+    is_json: bool
+
+    def __init__(self, source: str, index: int, text: str, start_line: int,
+                 is_json: bool = False) -> None:
+        self.source = source
+        self.index = index
+        self.text = text
+        self.start_line = start_line
+        self.is_json = is_json
 
     def has_content(self) -> bool:
         return _CONTENT.search(self.text) is not None and any(
@@ -86,15 +95,24 @@ def _only_comment(rest: str) -> bool:
     return not rest or rest.startswith("#")
 
 
-@dataclass
 class Source:
     """An input as read: its display name, full text and documents."""
 
+    __slots__ = ("name", "text", "path", "bom", "chunks")
+
     name: str
     text: str
-    path: Path | None = None
-    bom: bool = False
-    chunks: list[Chunk] = field(default_factory=list)
+    path: Path | None
+    bom: bool
+    chunks: list[Chunk]
+
+    def __init__(self, name: str, text: str, path: Path | None = None, bom: bool = False,
+                 chunks: list[Chunk] | None = None) -> None:
+        self.name = name
+        self.text = text
+        self.path = path
+        self.bom = bom
+        self.chunks = [] if chunks is None else chunks
 
     @property
     def is_json(self) -> bool:

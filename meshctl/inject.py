@@ -34,7 +34,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 from meshctl.errors import MeshctlError
@@ -75,14 +74,36 @@ OVERRIDES_ANNOTATION: Final = "proxy.istio.io/overrides"
 _CRONJOB_JOB_NAME: Final = re.compile(r"^(.+)-\d{8,10}$")
 
 
-@dataclass(frozen=True)
 class Outcome:
-    """The result of :meth:`Injector.inject` (reason codes: see the module docstring)."""
+    """The result of :meth:`Injector.inject` (reason codes: see the module docstring).
+
+    Immutable (assigning raises); a plain slotted class because importing :mod:`dataclasses`
+    costs every start-up milliseconds.
+    """
+
+    __slots__ = ("obj", "action", "reason", "warnings")
 
     obj: dict[str, Any] | None
     action: str
     reason: str
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...]
+
+    def __init__(self, obj: dict[str, Any] | None, action: str, reason: str,
+                 warnings: tuple[str, ...] = ()) -> None:
+        _set = object.__setattr__
+        _set(self, "obj", obj)
+        _set(self, "action", action)
+        _set(self, "reason", reason)
+        _set(self, "warnings", warnings)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Outcome, (self.obj, self.action, self.reason, self.warnings))
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 
 class Mode(enum.Enum):
@@ -28,27 +27,86 @@ class Operation(enum.Enum):
     UNINJECT = "uninject"
 
 
-@dataclass(frozen=True)
 class Options:
+    """The resolved flags of one run. Immutable (assigning raises); a plain slotted class
+    because importing :mod:`dataclasses` costs every start-up milliseconds."""
+
+    __slots__ = (
+        "filenames", "recursive", "output", "mode", "operation", "inject_config_file",
+        "values_file", "mesh_config_file", "operator_file", "hub", "tag", "revision",
+        "native_sidecars", "proxy_image", "proxy_init_image", "compliance_policy", "jobs",
+        "reinject",
+    )
+
     filenames: tuple[str, ...]
-    recursive: bool = False
-    output: str | None = None
-    mode: Mode = Mode.WRITE
-    operation: Operation = Operation.INJECT
+    recursive: bool
+    output: str | None
+    mode: Mode
+    operation: Operation
     # profile / settings
-    inject_config_file: str | None = None
-    values_file: str | None = None
-    mesh_config_file: str | None = None
-    operator_file: str | None = None
-    hub: str | None = None
-    tag: str | None = None
-    revision: str = ""
-    native_sidecars: str = "auto"  # auto | true | false
-    proxy_image: str | None = None
-    proxy_init_image: str | None = None
-    compliance_policy: str = ""
-    jobs: int = 0  # 0 = decide from the input size
-    reinject: str = "auto"  # auto | strip | merge
+    inject_config_file: str | None
+    values_file: str | None
+    mesh_config_file: str | None
+    operator_file: str | None
+    hub: str | None
+    tag: str | None
+    revision: str
+    native_sidecars: str  # auto | true | false
+    proxy_image: str | None
+    proxy_init_image: str | None
+    compliance_policy: str
+    jobs: int  # 0 = decide from the input size
+    reinject: str  # auto | strip | merge
+
+    def __init__(
+        self,
+        filenames: tuple[str, ...],
+        recursive: bool = False,
+        output: str | None = None,
+        mode: Mode = Mode.WRITE,
+        operation: Operation = Operation.INJECT,
+        inject_config_file: str | None = None,
+        values_file: str | None = None,
+        mesh_config_file: str | None = None,
+        operator_file: str | None = None,
+        hub: str | None = None,
+        tag: str | None = None,
+        revision: str = "",
+        native_sidecars: str = "auto",
+        proxy_image: str | None = None,
+        proxy_init_image: str | None = None,
+        compliance_policy: str = "",
+        jobs: int = 0,
+        reinject: str = "auto",
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "filenames", filenames)
+        _set(self, "recursive", recursive)
+        _set(self, "output", output)
+        _set(self, "mode", mode)
+        _set(self, "operation", operation)
+        _set(self, "inject_config_file", inject_config_file)
+        _set(self, "values_file", values_file)
+        _set(self, "mesh_config_file", mesh_config_file)
+        _set(self, "operator_file", operator_file)
+        _set(self, "hub", hub)
+        _set(self, "tag", tag)
+        _set(self, "revision", revision)
+        _set(self, "native_sidecars", native_sidecars)
+        _set(self, "proxy_image", proxy_image)
+        _set(self, "proxy_init_image", proxy_init_image)
+        _set(self, "compliance_policy", compliance_policy)
+        _set(self, "jobs", jobs)
+        _set(self, "reinject", reinject)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Options, tuple(getattr(self, name) for name in Options.__slots__))
 
     @property
     def reinject_mode(self) -> str:

@@ -16,7 +16,6 @@ import copy
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from meshctl import tplcache
@@ -38,9 +37,16 @@ if TYPE_CHECKING:
     from meshctl.inject import Injector
 
 
-@dataclass
+# Plain slotted classes, not dataclasses: importing :mod:`dataclasses` (and :mod:`inspect` with
+# it) costs every start-up milliseconds.
+
+
 class DocumentChange:
-    """A document whose text changes, with the JSON patch that describes the change."""
+    """A document whose text changes, with the JSON patch that describes the change.
+
+    Crosses the process boundary of a parallel run (pickled through its slots)."""
+
+    __slots__ = ("source", "document", "kind", "namespace", "name", "patch")
 
     source: str
     document: int
@@ -49,23 +55,54 @@ class DocumentChange:
     name: str
     patch: list[dict[str, Any]]
 
+    def __init__(self, source: str, document: int, kind: str, namespace: str, name: str,
+                 patch: list[dict[str, Any]]) -> None:
+        self.source = source
+        self.document = document
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.patch = patch
 
-@dataclass
+
 class SourceResult:
+    """An input and its new text."""
+
+    __slots__ = ("source", "new_text")
+
     source: Source
     new_text: str
+
+    def __init__(self, source: Source, new_text: str) -> None:
+        self.source = source
+        self.new_text = new_text
 
     @property
     def changed(self) -> bool:
         return self.new_text != self.source.text
 
 
-@dataclass
 class RunResult:
-    sources: list[SourceResult] = field(default_factory=list)
-    results: list[Result] = field(default_factory=list)
-    changes: list[DocumentChange] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    """Everything a run produced: new texts, reports, patches and warnings."""
+
+    __slots__ = ("sources", "results", "changes", "warnings")
+
+    sources: list[SourceResult]
+    results: list[Result]
+    changes: list[DocumentChange]
+    warnings: list[str]
+
+    def __init__(
+        self,
+        sources: list[SourceResult] | None = None,
+        results: list[Result] | None = None,
+        changes: list[DocumentChange] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.sources = [] if sources is None else sources
+        self.results = [] if results is None else results
+        self.changes = [] if changes is None else changes
+        self.warnings = [] if warnings is None else warnings
 
     @property
     def changed(self) -> bool:

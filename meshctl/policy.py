@@ -32,7 +32,6 @@ an ``alwaysInjectSelector``. ``istioctl kube-inject`` applies the same rules wit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from meshctl.istio.gotypes import go_scalar_string
@@ -54,11 +53,30 @@ REASONS: Final[Mapping[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
 class Decision:
+    """Inject or not, and why. Immutable (assigning raises); a plain slotted class because
+    importing :mod:`dataclasses` costs every start-up milliseconds."""
+
+    __slots__ = ("inject", "reason", "warnings")
+
     inject: bool
     reason: str
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...]
+
+    def __init__(self, inject: bool, reason: str, warnings: tuple[str, ...] = ()) -> None:
+        _set = object.__setattr__
+        _set(self, "inject", inject)
+        _set(self, "reason", reason)
+        _set(self, "warnings", warnings)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Decision, (self.inject, self.reason, self.warnings))
 
 
 def decide(

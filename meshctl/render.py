@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from meshctl.errors import ConfigError, MeshctlError
@@ -44,14 +43,35 @@ class InjectionError(MeshctlError):
     Exported as :class:`meshctl.inject.InjectionError`."""
 
 
-@dataclass(frozen=True)
 class PodContext:
-    """Who the pod belongs to: ``.TypeMeta`` and ``.DeploymentMeta`` of the template data."""
+    """Who the pod belongs to: ``.TypeMeta`` and ``.DeploymentMeta`` of the template data.
+
+    Immutable (assigning raises); a plain slotted class because importing :mod:`dataclasses`
+    costs every start-up milliseconds.
+    """
+
+    __slots__ = ("kind", "api_version", "name", "namespace")
 
     kind: str
     api_version: str
     name: str
     namespace: str
+
+    def __init__(self, kind: str, api_version: str, name: str, namespace: str) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "api_version", api_version)
+        _set(self, "name", name)
+        _set(self, "namespace", namespace)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (PodContext, (self.kind, self.api_version, self.name, self.namespace))
 
 
 def image_url(values: Mapping[str, Any], name: str, image_type: str,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 
 #: reason code -> sentence. Codes are stable: scripts match on them.
 REASONS: dict[str, str] = {
@@ -29,9 +28,16 @@ REASONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
 class Result:
-    """What happened to one resource."""
+    """What happened to one resource.
+
+    Immutable (assigning raises). A plain slotted class, not a dataclass: importing
+    :mod:`dataclasses` (and :mod:`inspect` with it) costs every start-up milliseconds. Results
+    cross the process boundary of a parallel run, hence :meth:`__reduce__`.
+    """
+
+    __slots__ = ("kind", "namespace", "name", "action", "reason", "source", "document",
+                 "warnings")
 
     kind: str
     namespace: str
@@ -40,7 +46,29 @@ class Result:
     reason: str
     source: str
     document: int
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...]
+
+    def __init__(self, kind: str, namespace: str, name: str, action: str, reason: str,
+                 source: str, document: int, warnings: tuple[str, ...] = ()) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "namespace", namespace)
+        _set(self, "name", name)
+        _set(self, "action", action)
+        _set(self, "reason", reason)
+        _set(self, "source", source)
+        _set(self, "document", document)
+        _set(self, "warnings", warnings)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Result, (self.kind, self.namespace, self.name, self.action, self.reason,
+                         self.source, self.document, self.warnings))
 
     @property
     def ref(self) -> str:
@@ -64,7 +92,17 @@ def render_json(results: Sequence[Result], warnings: Iterable[str] = ()) -> str:
     payload = {
         "warnings": list(warnings),
         "resources": [
-            {**asdict(r), "warnings": list(r.warnings), "message": REASONS.get(r.reason, "")}
+            {
+                "kind": r.kind,
+                "namespace": r.namespace,
+                "name": r.name,
+                "action": r.action,
+                "reason": r.reason,
+                "source": r.source,
+                "document": r.document,
+                "warnings": list(r.warnings),
+                "message": REASONS.get(r.reason, ""),
+            }
             for r in results
         ],
     }

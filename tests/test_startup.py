@@ -186,6 +186,30 @@ def test_other_commands_still_go_through_click(tmp_path: Path) -> None:
     assert not _entries(tmp_path, "help")  # errors are not cached
 
 
+def test_plain_kube_inject_runs_without_click(tmp_path: Path) -> None:
+    """The usual command lines are parsed by meshctl.cli.spec; the output is click's."""
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(ONE_DEPLOYMENT, encoding="utf-8")
+    _meshctl(["kube-inject", "-f", str(manifest)], tmp_path)  # compiles the template once
+    fast, modules = _meshctl(["kube-inject", "-f", str(manifest), "--report", "json"], tmp_path)
+    assert fast.returncode == 0, _stderr(fast)
+    assert not [m for m in modules if m == "click" or m.startswith("click.")]
+    # nor dataclasses (with inspect: ~10 ms): the start-up path uses plain classes
+    assert "dataclasses" not in modules and "inspect" not in modules
+    # the same run through click (combined short flags are left to click)
+    slow, modules = _meshctl(["kube-inject", "-qR", "-f", str(manifest), "--report", "json"],
+                             tmp_path)
+    assert "click" in modules and slow.returncode == 0
+    assert slow.stdout == fast.stdout and "istio-proxy" in fast.stdout
+    # usage errors are still click's
+    bad, _ = _meshctl(["kube-inject", "-f", str(manifest), "--check", "--diff"], tmp_path)
+    assert bad.returncode == 2 and "Usage:" in _stderr(bad) and "choose one of" in _stderr(bad)
+    assert bad.stdout == ""
+    missing, _ = _meshctl(["kube-inject", "-f", str(tmp_path / "nope.yaml")], tmp_path)
+    assert missing.returncode == 3 and missing.stdout == ""
+    assert _stderr(missing).startswith("meshctl: error: ")
+
+
 # --------------------------------------------------------------------------------------------
 # compiled templates
 

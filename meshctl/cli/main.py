@@ -202,16 +202,18 @@ def _run_parsed(argv: list[str]) -> None:
 
 def main() -> None:
     argv = sys.argv[1:]
+    completing = _completing()
+    if not completing:
+        text = _direct_output(argv)
+        if text is not None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        if _is_help_request(argv):
+            _help(argv)
+            return
     try:
-        if not _completing():
-            text = _direct_output(argv)
-            if text is not None:
-                sys.stdout.write(text)
-                sys.stdout.flush()
-                return
-            if _is_help_request(argv):
-                _help(argv)
-                return
+        if not completing:
             _run_parsed(argv)
         _click()
     except SystemExit as exc:

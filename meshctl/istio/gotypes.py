@@ -22,7 +22,6 @@ of the manifest and the mesh config. The views here bridge the two without copyi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 # --------------------------------------------------------------------------------------------
@@ -71,21 +70,53 @@ PTRSTRUCT: Final = "ptrstruct"  # pointer to struct: nil when absent
 _ZERO: Final[Mapping[str, Any]] = {STR: "", INT: 0, BOOL: False}
 
 
-@dataclass(frozen=True)
+# The schema records below are plain slotted classes, not dataclasses: importing
+# :mod:`dataclasses` (and :mod:`inspect` with it) costs every start-up milliseconds. The frozen
+# ones raise on assignment, as frozen dataclasses do.
+
+
 class Field:
+    """One field of a Go struct: its JSON key, its kind, the element struct of a list/struct."""
+
+    __slots__ = ("json", "kind", "elem", "omitempty")
+
     json: str
     kind: str
-    elem: StructType | None = None
-    omitempty: bool = True
+    elem: StructType | None
+    omitempty: bool
+
+    def __init__(self, json: str, kind: str, elem: StructType | None = None,
+                 omitempty: bool = True) -> None:
+        _set = object.__setattr__
+        _set(self, "json", json)
+        _set(self, "kind", kind)
+        _set(self, "elem", elem)
+        _set(self, "omitempty", omitempty)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Field, (self.json, self.kind, self.elem, self.omitempty))
 
 
-@dataclass
 class StructType:
     """A Go struct: fields in declaration order (which is also Go's JSON output order)."""
 
+    __slots__ = ("name", "fields", "by_json")
+
     name: str
-    fields: dict[str, Field] = field(default_factory=dict)
-    by_json: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, Field]
+    by_json: dict[str, str]
+
+    def __init__(self, name: str, fields: dict[str, Field] | None = None,
+                 by_json: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.fields = {} if fields is None else fields
+        self.by_json = {} if by_json is None else by_json
 
     def add(self, go: str, kind: str, elem: StructType | None = None, *, json: str | None = None,
             omitempty: bool = True) -> StructType:
@@ -355,9 +386,24 @@ class GoEnum(int):
         return self.name
 
 
-@dataclass(frozen=True)
 class EnumType:
+    """A protobuf enum: value name -> number. Immutable (assigning raises)."""
+
+    __slots__ = ("names",)
+
     names: Mapping[str, int]
+
+    def __init__(self, names: Mapping[str, int]) -> None:
+        object.__setattr__(self, "names", names)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (EnumType, (self.names,))
 
     def make(self, value: Any) -> GoEnum:
         if isinstance(value, GoEnum):
@@ -520,12 +566,29 @@ K_LIST: Final = "l"
 K_MESSAGE: Final = "msg"
 
 
-@dataclass(frozen=True)
 class MessageType:
-    """A protobuf message: JSON field name -> (field number, kind, enum or message type)."""
+    """A protobuf message: JSON field name -> (field number, kind, enum or message type).
+
+    Immutable (assigning raises)."""
+
+    __slots__ = ("name", "fields")
 
     name: str
     fields: Mapping[str, tuple[int, str, Any]]
+
+    def __init__(self, name: str, fields: Mapping[str, tuple[int, str, Any]]) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "fields", fields)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (MessageType, (self.name, self.fields))
 
 
 class ProtoView(_View):

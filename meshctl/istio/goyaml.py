@@ -13,7 +13,6 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ruamel.yaml.cyaml import CSafeLoader
@@ -180,21 +179,41 @@ def go_json_escape(text: str) -> str:
     return text
 
 
-@dataclass
 class _Slot:
-    """Where a scalar of a parsed text sits: its path in the data, and how to re-read it."""
+    """Where a scalar of a parsed text sits: its path in the data, and how to re-read it.
+
+    (Plain slotted classes here: importing :mod:`dataclasses` costs every start-up
+    milliseconds.)
+    """
+
+    __slots__ = ("path", "prefix", "suffix", "block")
 
     path: tuple[Any, ...]
     prefix: str  # the line up to the value
     suffix: str  # the line after the value (``,`` in a flow mapping)
-    block: tuple[int, int, int, str] | None = None  # first line, end line, indent, chomping
+    block: tuple[int, int, int, str] | None  # first line, end line, indent, chomping
+
+    def __init__(self, path: tuple[Any, ...], prefix: str, suffix: str,
+                 block: tuple[int, int, int, str] | None = None) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.suffix = suffix
+        self.block = block
 
 
-@dataclass
 class _Shape:
+    """A parsed text: its lines, its data, and the slots of the scalars that can be re-read."""
+
+    __slots__ = ("lines", "data", "slots")
+
     lines: list[str]
     data: Any
-    slots: dict[int, _Slot] = field(default_factory=dict)
+    slots: dict[int, _Slot]
+
+    def __init__(self, lines: list[str], data: Any, slots: dict[int, _Slot] | None = None) -> None:
+        self.lines = lines
+        self.data = data
+        self.slots = {} if slots is None else slots
 
 
 _INT_TOKEN: Final = re.compile(r"^-?(?:0|[1-9][0-9]*)$")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,26 +38,77 @@ POLICIES: Final = ("enabled", "disabled")
 DEFAULT_TEMPLATE: Final = "sidecar"
 
 
-@dataclass(frozen=True, eq=False)
 class Settings:
-    """Everything an injection needs, resolved once per run."""
+    """Everything an injection needs, resolved once per run.
+
+    Immutable (assigning raises), compared by identity. A plain slotted class, not a
+    dataclass: importing :mod:`dataclasses` (and :mod:`inspect` with it) costs every start-up
+    milliseconds.
+    """
+
+    __slots__ = (
+        "templates", "default_templates", "aliases", "policy", "never_inject_selector",
+        "always_inject_selector", "injected_annotations", "values", "mesh", "revision",
+        "native_sidecars", "compliance_policy", "cronjob_metadata_on_job_template",
+    )
 
     templates: Mapping[str, str]
-    default_templates: tuple[str, ...] = (DEFAULT_TEMPLATE,)
-    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    policy: str = "enabled"
-    never_inject_selector: tuple[LabelSelector, ...] = ()
-    always_inject_selector: tuple[LabelSelector, ...] = ()
-    injected_annotations: Mapping[str, str] = field(default_factory=dict)
-    values: Mapping[str, Any] = field(default_factory=dict)
-    mesh: Mapping[str, Any] = field(default_factory=default_mesh_config)
-    revision: str = ""
-    native_sidecars: bool = False
-    compliance_policy: str = ""
+    default_templates: tuple[str, ...]
+    aliases: Mapping[str, tuple[str, ...]]
+    policy: str
+    never_inject_selector: tuple[LabelSelector, ...]
+    always_inject_selector: tuple[LabelSelector, ...]
+    injected_annotations: Mapping[str, str]
+    values: Mapping[str, Any]
+    mesh: Mapping[str, Any]
+    revision: str
+    native_sidecars: bool
+    compliance_policy: str
     #: ``metadata`` of a CronJob's pod goes to ``spec.jobTemplate.metadata``: Istio's kube-inject
     #: does so (its goldens show it), though the pod template's own metadata would be the natural
     #: place. Kept for fidelity; False puts it on the pod template.
-    cronjob_metadata_on_job_template: bool = True
+    cronjob_metadata_on_job_template: bool
+
+    def __init__(
+        self,
+        templates: Mapping[str, str],
+        default_templates: tuple[str, ...] = (DEFAULT_TEMPLATE,),
+        aliases: Mapping[str, tuple[str, ...]] | None = None,
+        policy: str = "enabled",
+        never_inject_selector: tuple[LabelSelector, ...] = (),
+        always_inject_selector: tuple[LabelSelector, ...] = (),
+        injected_annotations: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        mesh: Mapping[str, Any] | None = None,
+        revision: str = "",
+        native_sidecars: bool = False,
+        compliance_policy: str = "",
+        cronjob_metadata_on_job_template: bool = True,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "templates", templates)
+        _set(self, "default_templates", default_templates)
+        _set(self, "aliases", {} if aliases is None else aliases)
+        _set(self, "policy", policy)
+        _set(self, "never_inject_selector", never_inject_selector)
+        _set(self, "always_inject_selector", always_inject_selector)
+        _set(self, "injected_annotations",
+             {} if injected_annotations is None else injected_annotations)
+        _set(self, "values", {} if values is None else values)
+        _set(self, "mesh", default_mesh_config() if mesh is None else mesh)
+        _set(self, "revision", revision)
+        _set(self, "native_sidecars", native_sidecars)
+        _set(self, "compliance_policy", compliance_policy)
+        _set(self, "cronjob_metadata_on_job_template", cronjob_metadata_on_job_template)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Settings, tuple(getattr(self, name) for name in Settings.__slots__))
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,16 +231,40 @@ def _values_tree(doc: Any, what: str) -> dict[str, Any]:
 # injector config
 
 
-@dataclass
 class _InjectConfig:
-    templates: dict[str, str] = field(default_factory=dict)
-    default_templates: list[str] = field(default_factory=list)
-    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    policy: str = "enabled"
-    never: list[LabelSelector] = field(default_factory=list)
-    always: list[LabelSelector] = field(default_factory=list)
-    injected_annotations: dict[str, str] = field(default_factory=dict)
-    values_from_configmap: Any = None
+    """Istio's injector config as read (templates, policy, selectors), before it is resolved."""
+
+    __slots__ = ("templates", "default_templates", "aliases", "policy", "never", "always",
+                 "injected_annotations", "values_from_configmap")
+
+    templates: dict[str, str]
+    default_templates: list[str]
+    aliases: dict[str, tuple[str, ...]]
+    policy: str
+    never: list[LabelSelector]
+    always: list[LabelSelector]
+    injected_annotations: dict[str, str]
+    values_from_configmap: Any
+
+    def __init__(
+        self,
+        templates: dict[str, str] | None = None,
+        default_templates: list[str] | None = None,
+        aliases: dict[str, tuple[str, ...]] | None = None,
+        policy: str = "enabled",
+        never: list[LabelSelector] | None = None,
+        always: list[LabelSelector] | None = None,
+        injected_annotations: dict[str, str] | None = None,
+        values_from_configmap: Any = None,
+    ) -> None:
+        self.templates = {} if templates is None else templates
+        self.default_templates = [] if default_templates is None else default_templates
+        self.aliases = {} if aliases is None else aliases
+        self.policy = policy
+        self.never = [] if never is None else never
+        self.always = [] if always is None else always
+        self.injected_annotations = {} if injected_annotations is None else injected_annotations
+        self.values_from_configmap = values_from_configmap
 
 
 def _inject_config(source: Source) -> _InjectConfig:
