@@ -62,6 +62,7 @@ from meshctl.postprocess import (
     reapply_overwritten_containers,
     reorder,
 )
+from meshctl.records import Frozen
 from meshctl.render import InjectionError, PodContext, Renderer, select_templates, template_data
 from meshctl.workloads import get_path
 
@@ -74,7 +75,7 @@ OVERRIDES_ANNOTATION: Final = "proxy.istio.io/overrides"
 _CRONJOB_JOB_NAME: Final = re.compile(r"^(.+)-\d{8,10}$")
 
 
-class Outcome:
+class Outcome(Frozen):
     """The result of :meth:`Injector.inject` (reason codes: see the module docstring).
 
     Immutable (assigning raises); a plain slotted class because importing :mod:`dataclasses`
@@ -95,15 +96,6 @@ class Outcome:
         _set(self, "action", action)
         _set(self, "reason", reason)
         _set(self, "warnings", warnings)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (Outcome, (self.obj, self.action, self.reason, self.warnings))
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from meshctl.records import Frozen
+
 
 class Mode(enum.Enum):
     """What a run does with its result.
@@ -27,7 +29,7 @@ class Operation(enum.Enum):
     UNINJECT = "uninject"
 
 
-class Options:
+class Options(Frozen):
     """The resolved flags of one run. Immutable (assigning raises); a plain slotted class
     because importing :mod:`dataclasses` costs every start-up milliseconds."""
 
@@ -98,15 +100,6 @@ class Options:
         _set(self, "compliance_policy", compliance_policy)
         _set(self, "jobs", jobs)
         _set(self, "reinject", reinject)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (Options, tuple(getattr(self, name) for name in Options.__slots__))
 
     @property
     def reinject_mode(self) -> str:

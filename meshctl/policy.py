@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from meshctl.istio.gotypes import go_scalar_string
+from meshctl.records import Frozen
 
 INJECT_KEY: Final = "sidecar.istio.io/inject"
 IGNORED_NAMESPACES: Final = frozenset(
@@ -53,7 +54,7 @@ REASONS: Final[Mapping[str, str]] = {
 }
 
 
-class Decision:
+class Decision(Frozen):
     """Inject or not, and why. Immutable (assigning raises); a plain slotted class because
     importing :mod:`dataclasses` costs every start-up milliseconds."""
 
@@ -68,15 +69,6 @@ class Decision:
         _set(self, "inject", inject)
         _set(self, "reason", reason)
         _set(self, "warnings", warnings)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (Decision, (self.inject, self.reason, self.warnings))
 
 
 def decide(

@@ -27,6 +27,7 @@ from meshctl.istio.govalues import go_sprint
 from meshctl.istio.goyaml import ShapeCache
 from meshctl.istio.meshconfig import MESH_CONFIG, PROXY_CONFIG, inbound_traffic_policy_mode
 from meshctl.istio.settings import Settings
+from meshctl.records import Frozen
 
 if TYPE_CHECKING:
     import gotpl
@@ -43,7 +44,7 @@ class InjectionError(MeshctlError):
     Exported as :class:`meshctl.inject.InjectionError`."""
 
 
-class PodContext:
+class PodContext(Frozen):
     """Who the pod belongs to: ``.TypeMeta`` and ``.DeploymentMeta`` of the template data.
 
     Immutable (assigning raises); a plain slotted class because importing :mod:`dataclasses`
@@ -63,15 +64,6 @@ class PodContext:
         _set(self, "api_version", api_version)
         _set(self, "name", name)
         _set(self, "namespace", namespace)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (PodContext, (self.kind, self.api_version, self.name, self.namespace))
 
 
 def image_url(values: Mapping[str, Any], name: str, image_type: str,

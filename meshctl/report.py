@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
+from meshctl.records import Frozen
+
 #: reason code -> sentence. Codes are stable: scripts match on them.
 REASONS: dict[str, str] = {
     "injected": "the sidecar was injected",
@@ -28,7 +30,7 @@ REASONS: dict[str, str] = {
 }
 
 
-class Result:
+class Result(Frozen):
     """What happened to one resource.
 
     Immutable (assigning raises). A plain slotted class, not a dataclass: importing
@@ -60,15 +62,6 @@ class Result:
         _set(self, "document", document)
         _set(self, "warnings", warnings)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (Result, (self.kind, self.namespace, self.name, self.action, self.reason,
-                         self.source, self.document, self.warnings))
 
     @property
     def ref(self) -> str:

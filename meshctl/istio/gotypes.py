@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from meshctl.records import Frozen
+
 # --------------------------------------------------------------------------------------------
 # Go name <-> JSON name
 
@@ -75,7 +77,7 @@ _ZERO: Final[Mapping[str, Any]] = {STR: "", INT: 0, BOOL: False}
 # ones raise on assignment, as frozen dataclasses do.
 
 
-class Field:
+class Field(Frozen):
     """One field of a Go struct: its JSON key, its kind, the element struct of a list/struct."""
 
     __slots__ = ("json", "kind", "elem", "omitempty")
@@ -92,15 +94,6 @@ class Field:
         _set(self, "kind", kind)
         _set(self, "elem", elem)
         _set(self, "omitempty", omitempty)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (Field, (self.json, self.kind, self.elem, self.omitempty))
 
 
 class StructType:
@@ -386,7 +379,7 @@ class GoEnum(int):
         return self.name
 
 
-class EnumType:
+class EnumType(Frozen):
     """A protobuf enum: value name -> number. Immutable (assigning raises)."""
 
     __slots__ = ("names",)
@@ -396,14 +389,6 @@ class EnumType:
     def __init__(self, names: Mapping[str, int]) -> None:
         object.__setattr__(self, "names", names)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (EnumType, (self.names,))
 
     def make(self, value: Any) -> GoEnum:
         if isinstance(value, GoEnum):
@@ -566,7 +551,7 @@ K_LIST: Final = "l"
 K_MESSAGE: Final = "msg"
 
 
-class MessageType:
+class MessageType(Frozen):
     """A protobuf message: JSON field name -> (field number, kind, enum or message type).
 
     Immutable (assigning raises)."""
@@ -580,15 +565,6 @@ class MessageType:
         _set = object.__setattr__
         _set(self, "name", name)
         _set(self, "fields", fields)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (MessageType, (self.name, self.fields))
 
 
 class ProtoView(_View):

@@ -30,6 +30,7 @@ from typing import Any, Final
 from meshctl.errors import ConfigError
 from meshctl.istio.goyaml import load_yaml
 from meshctl.istio.meshconfig import apply_mesh_config, default_mesh_config
+from meshctl.records import Frozen
 
 Source = str | Path | Mapping[str, Any] | None
 LabelSelector = Mapping[str, Any]
@@ -38,7 +39,7 @@ POLICIES: Final = ("enabled", "disabled")
 DEFAULT_TEMPLATE: Final = "sidecar"
 
 
-class Settings:
+class Settings(Frozen):
     """Everything an injection needs, resolved once per run.
 
     Immutable (assigning raises), compared by identity. A plain slotted class, not a
@@ -100,15 +101,6 @@ class Settings:
         _set(self, "native_sidecars", native_sidecars)
         _set(self, "compliance_policy", compliance_policy)
         _set(self, "cronjob_metadata_on_job_template", cronjob_metadata_on_job_template)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (Settings, tuple(getattr(self, name) for name in Settings.__slots__))
 
 
 # --------------------------------------------------------------------------------------------
