@@ -402,8 +402,19 @@ _GOTPL_FILES: Final = ("__init__.py", "parse/lexer.py", "parse/parser.py", "pars
 _OWN_FILES: Final = ("tplcompile.py", "gotpl_compat.py")
 
 
+_KEYS: dict[tuple[str, str], str] = {}
+
+
 def native_key(source: str, name: str) -> str:
-    """The cache key of ``source`` compiled for this runtime (see :mod:`meshctl.tplcache`)."""
+    """The cache key of ``source`` compiled for this runtime (see :mod:`meshctl.tplcache`);
+    computed once per process (it stats a dozen files)."""
+    key = _KEYS.get((source, name))
+    if key is None:
+        key = _KEYS[(source, name)] = _native_key(source, name)
+    return key
+
+
+def _native_key(source: str, name: str) -> str:
     import importlib.util
     import os
 
