@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
-from meshctl.istio.gotpl_compat import compile_template, go_sprint
+from meshctl.istio.gotpl_compat import compile_template
 from meshctl.istio.gotypes import (
     OBJECT_META,
     POD_SPEC,
@@ -17,6 +17,7 @@ from meshctl.istio.gotypes import (
     GoStruct,
     ProtoView,
 )
+from meshctl.istio.govalues import go_sprint
 from meshctl.istio.meshconfig import MESH_CONFIG, PROXY_CONFIG
 
 

@@ -28,7 +28,6 @@ a method passed to ``and``/``or`` is not called
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -39,14 +38,8 @@ from gotpl.funcs.sprig import text_func_map
 from gotpl.runtime.values import INVALID, UNTYPED_NIL
 
 from meshctl import tplcache
-from meshctl.istio.govalues import (
-    go_eq,
-    go_ne,
-    go_sprint,
-    index_or,
-    is_missing,
-    register_missing,
-)
+from meshctl.istio import gonative
+from meshctl.istio.govalues import go_eq, go_ne, index_or, register_missing
 
 __all__ = [
     "INVALID",
@@ -54,8 +47,6 @@ __all__ = [
     "cached_compile",
     "compile_template",
     "template_loader",
-    "go_sprint",
-    "is_missing",
 ]
 
 
@@ -71,20 +62,18 @@ def go_index(value: Any, *keys: Any) -> Any:
 #: Sprig's own text functions (built once: the map is rebuilt on every call).
 _SPRIG: Final[Mapping[str, Callable[..., Any]]] = text_func_map()
 _SPRIG_QUOTE: Final = _SPRIG["quote"]
-#: strings that Go's ``%q`` leaves as they are: printable ASCII without ``"`` and ``\\``
-_PLAIN_ASCII: Final = re.compile(r"[ !#-\[\]-~]*").fullmatch
 
 
 def quote(*values: object) -> str:
     """Sprig's ``quote``, without its per-character escaping for the common case.
 
-    A sidecar template quotes thirty-odd values per pod, nearly all plain ASCII strings, for
-    which Go's ``%q`` is the string in double quotes; anything else goes to Sprig's ``quote``.
+    A sidecar template quotes thirty-odd values per pod, nearly all plain ASCII strings; the
+    native runtime's ``quote`` does those exactly, Sprig's own anything else.
     """
-    for value in values:
-        if type(value) is not str or _PLAIN_ASCII(value) is None:
-            return str(_SPRIG_QUOTE(*values))
-    return " ".join([f'"{value}"' for value in values])
+    try:
+        return gonative.quote(*values)
+    except gonative.Fallback:
+        return str(_SPRIG_QUOTE(*values))
 
 
 #: Sprig functions replaced by faster equivalents (same results; tests/test_startup.py).

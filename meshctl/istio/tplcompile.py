@@ -617,9 +617,7 @@ class CompiledTemplate:
     """The Python functions of one gotpl template (and its ``define``s).
 
     ``bytecode`` (the compiled module), ``constants`` (objects the code refers to by name) and
-    ``entry`` (the top-level function's name) are what the persistent cache stores. ``native``:
-    the code runs on :mod:`meshctl.istio.gonative` (raising ``Fallback`` where it cannot
-    reproduce gotpl) instead of gotpl's runtime pieces.
+    ``entry`` (the top-level function's name) are what the persistent cache stores.
     """
 
     name: str
@@ -628,7 +626,6 @@ class CompiledTemplate:
     bytecode: Any = None
     constants: dict[str, Any] = field(default_factory=dict)
     entry: str = ""
-    native: bool = False
 
     def render(self, data: Any) -> str:
         out: list[str] = []
@@ -676,7 +673,7 @@ def compile_template(template: gotpl.Template, *, native: bool = False) -> Compi
     exec(bytecode, namespace)  # noqa: S102
     entry = unit.templates[parsed.name]
     return CompiledTemplate(template.name, code, namespace[entry], bytecode=bytecode,
-                            constants=dict(unit.constants), entry=entry, native=native)
+                            constants=dict(unit.constants), entry=entry)
 
 
 def _cached_compile(template: gotpl.Template) -> CompiledTemplate:
