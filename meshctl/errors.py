@@ -1,15 +1,23 @@
 """Errors and exit codes: the one place that says how a run ends.
 
-Exit codes (black's ``Report.return_code`` keeps them in one place too):
+Exit codes (black's ``Report.return_code`` keeps them in one place too). Scripts may rely on
+them; they never change meaning:
 
 ===  ======================================================================================
- 0   success; with ``--check``: nothing would change
- 1   ``--check`` only: at least one document would change (nothing is written)
- 2   usage error (unknown flag, bad flag value): click's own code
+ 0   success; with ``--check``/``--diff``: nothing would change
+ 1   ``--check``/``--diff`` only: at least one document would change (nothing is written)
+ 2   usage error: unknown flag, bad flag value, flags that do not go together, bad arguments
  3   input or configuration error: unreadable file, YAML/JSON syntax error, invalid
      annotation, bad injector config. Nothing is written to stdout or to any file.
  4   internal error (a bug in meshctl): one line on stderr, no traceback unless
      ``MESHCTL_DEBUG=1``
+ 5   kubectl could not be run (not found, not executable)
+ 6   the cluster could not be reached (connection refused, timeout, bad kubeconfig/context)
+ 7   the cluster refused the request (unauthorized, forbidden)
+ 8   an object was not found (service, namespace, gateway, ConfigMap)
+ 9   not ready: no Ready pod behind a service, a load-balancer address still pending, or
+     ``--wait`` timed out
+130  interrupted (Ctrl-C), whenever it happens
 ===  ======================================================================================
 """
 
@@ -20,13 +28,24 @@ EXIT_WOULD_CHANGE = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_INTERNAL = 4
+EXIT_KUBECTL = 5
+EXIT_UNREACHABLE = 6
+EXIT_FORBIDDEN = 7
+EXIT_NOT_FOUND = 8
+EXIT_NOT_READY = 9
+EXIT_INTERRUPTED = 130
+
+#: A location inside a document: mapping keys and list indexes from its root.
+DocPath = tuple[str | int, ...]
 
 
 class MeshctlError(Exception):
     """An error the user can fix; rendered as one line ``meshctl: error: ...``.
 
-    ``source``, ``document`` (1-based) and ``line`` (1-based, in the file) locate the problem;
-    the CLI renders them as ``FILE: document N (line L): message``.
+    Its location is data, never parsed out of the message: ``source`` (file name, URL or
+    ``<stdin>``), ``document`` (1-based in its source), ``line`` (1-based, in the file) and
+    ``path`` (keys from the document's root to the offending node; the pipeline turns it into a
+    line). The CLI renders them as ``FILE: document N (line L): message``.
     """
 
     exit_code = EXIT_INPUT
@@ -38,27 +57,40 @@ class MeshctlError(Exception):
         source: str | None = None,
         document: int | None = None,
         line: int | None = None,
+        path: DocPath | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.source = source
         self.document = document
         self.line = line
+        self.path = path
 
     def __reduce__(self) -> tuple[object, ...]:
         # keep the location when an error crosses a process boundary (parallel runs)
-        return (_rebuild, (type(self), self.message, self.source, self.document, self.line))
+        fields = (self.message, self.source, self.document, self.line, self.path)
+        return (_rebuild, (type(self), *fields))
 
     def located(
-        self, *, source: str | None = None, document: int | None = None, line: int | None = None
+        self,
+        *,
+        source: str | None = None,
+        document: int | None = None,
+        line: int | None = None,
+        path: DocPath | None = None,
     ) -> MeshctlError:
-        """Fill in location fields that are still unknown (inner code knows less than outer)."""
+        """Fill in location fields that are still unknown (inner code knows less than outer).
+
+        A ``path`` given here is the prefix of the one the error already has (an error inside
+        the third item of a ``List`` gets ``("items", 2)`` in front)."""
         if self.source is None:
             self.source = source
         if self.document is None:
             self.document = document
         if self.line is None:
             self.line = line
+        if path is not None and self.path is not None:
+            self.path = (*path, *self.path)
         return self
 
     def __str__(self) -> str:
@@ -84,13 +116,50 @@ class ConfigError(MeshctlError):
     """Injector config, values, mesh config or flags that cannot be used."""
 
 
+class UsageError(MeshctlError):
+    """Arguments that cannot be used: a bad value, flags that do not go together."""
+
+    exit_code = EXIT_USAGE
+
+
+class KubectlError(MeshctlError):
+    """kubectl could not be run at all."""
+
+    exit_code = EXIT_KUBECTL
+
+
+class UnreachableError(MeshctlError):
+    """The cluster could not be reached."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class ForbiddenError(MeshctlError):
+    """The cluster refused the request (authentication or authorization)."""
+
+    exit_code = EXIT_FORBIDDEN
+
+
+class NotFoundError(MeshctlError):
+    """An object the command needs does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class NotReadyError(MeshctlError):
+    """What the command needs exists but is not ready (no Ready pod, pending address)."""
+
+    exit_code = EXIT_NOT_READY
+
+
 def _rebuild(
     cls: type[MeshctlError],
     message: str,
     source: str | None,
     document: int | None,
     line: int | None,
+    path: DocPath | None,
 ) -> MeshctlError:
     err = cls.__new__(cls)
-    MeshctlError.__init__(err, message, source=source, document=document, line=line)
+    MeshctlError.__init__(err, message, source=source, document=document, line=line, path=path)
     return err

@@ -225,9 +225,7 @@ class Processor:
         try:
             return self._one_object(item, chunk, results)
         except MeshctlError as exc:
-            if getattr(exc, "path", None) is not None:
-                exc.path = ("items", index, *exc.path)  # type: ignore[attr-defined]
-            raise
+            raise exc.located(path=("items", index)) from None
 
     def process(self, chunk: Chunk) -> tuple[str, list[Result], DocumentChange | None]:
         results: list[Result] = []
@@ -262,7 +260,7 @@ class Processor:
                 new_data = self._one_object(data, chunk, results)
         except MeshctlError as exc:
             line = None
-            err_path = getattr(exc, "path", None)
+            err_path = exc.path
             if err_path is not None:
                 offset = _line_of_path(doc, err_path)
                 if offset is not None:
@@ -311,17 +309,16 @@ def check_pod_shape(obj: Mapping[str, Any], path: tuple[str, ...]) -> None:
         value = get_path(template, rel)
         if value is not None and not isinstance(value, want):
             full = (*path, *rel)
-            err = InputError(
-                f"{'.'.join(full)} must be {what}, not {_TYPE_NAMES.get(type(value), 'that')}"
+            raise InputError(
+                f"{'.'.join(full)} must be {what}, not {_TYPE_NAMES.get(type(value), 'that')}",
+                path=full,
             )
-            err.path = full  # type: ignore[attr-defined]
-            raise err
         if rel[-1] in ("containers", "initContainers") and isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, dict):
-                    err = InputError(f"{'.'.join((*path, *rel))}[{i}] must be a mapping")
-                    err.path = (*path, *rel, i)  # type: ignore[attr-defined]
-                    raise err
+                    raise InputError(
+                        f"{'.'.join((*path, *rel))}[{i}] must be a mapping", path=(*path, *rel, i)
+                    )
 
 
 def _line_of_path(doc: Any, path: tuple[Any, ...]) -> int | None:
