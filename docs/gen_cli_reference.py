@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from meshctl.cli.main import cli
+from meshctl.cli.app import cli
 
 HEADER = """\
 # CLI reference

@@ -1,3 +1,3 @@
-from meshctl.cli.main import main
+from meshctl.cli.main import entry
 
-main()
+entry()

@@ -30,15 +30,22 @@ class Operation(enum.Enum):
 
 
 class Options(Frozen):
-    """The resolved flags of one run. Immutable (assigning raises); a plain slotted class
-    because importing :mod:`dataclasses` costs every start-up milliseconds."""
+    """The resolved flags of one manifest run (``kube-inject``, ``kube-uninject``)."""
 
     __slots__ = (
         "filenames", "recursive", "output", "mode", "operation", "inject_config_file",
         "values_file", "mesh_config_file", "operator_file", "hub", "tag", "revision",
         "native_sidecars", "proxy_image", "proxy_init_image", "compliance_policy", "jobs",
-        "reinject",
+        "reinject", "quiet", "report_format",
     )
+    DEFAULTS = {
+        "recursive": False, "output": None, "mode": Mode.WRITE, "operation": Operation.INJECT,
+        "inject_config_file": None, "values_file": None, "mesh_config_file": None,
+        "operator_file": None, "hub": None, "tag": None, "revision": "",
+        "native_sidecars": "auto", "proxy_image": None, "proxy_init_image": None,
+        "compliance_policy": "", "jobs": 0, "reinject": "auto", "quiet": False,
+        "report_format": "text",
+    }
 
     filenames: tuple[str, ...]
     recursive: bool
@@ -59,47 +66,9 @@ class Options(Frozen):
     compliance_policy: str
     jobs: int  # 0 = decide from the input size
     reinject: str  # auto | strip | merge
-
-    def __init__(
-        self,
-        filenames: tuple[str, ...],
-        recursive: bool = False,
-        output: str | None = None,
-        mode: Mode = Mode.WRITE,
-        operation: Operation = Operation.INJECT,
-        inject_config_file: str | None = None,
-        values_file: str | None = None,
-        mesh_config_file: str | None = None,
-        operator_file: str | None = None,
-        hub: str | None = None,
-        tag: str | None = None,
-        revision: str = "",
-        native_sidecars: str = "auto",
-        proxy_image: str | None = None,
-        proxy_init_image: str | None = None,
-        compliance_policy: str = "",
-        jobs: int = 0,
-        reinject: str = "auto",
-    ) -> None:
-        _set = object.__setattr__
-        _set(self, "filenames", filenames)
-        _set(self, "recursive", recursive)
-        _set(self, "output", output)
-        _set(self, "mode", mode)
-        _set(self, "operation", operation)
-        _set(self, "inject_config_file", inject_config_file)
-        _set(self, "values_file", values_file)
-        _set(self, "mesh_config_file", mesh_config_file)
-        _set(self, "operator_file", operator_file)
-        _set(self, "hub", hub)
-        _set(self, "tag", tag)
-        _set(self, "revision", revision)
-        _set(self, "native_sidecars", native_sidecars)
-        _set(self, "proxy_image", proxy_image)
-        _set(self, "proxy_init_image", proxy_init_image)
-        _set(self, "compliance_policy", compliance_policy)
-        _set(self, "jobs", jobs)
-        _set(self, "reinject", reinject)
+    # report
+    quiet: bool
+    report_format: str  # text | json
 
     @property
     def reinject_mode(self) -> str:

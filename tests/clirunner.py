@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from click.testing import CliRunner
 
-from meshctl.cli.main import cli
+from meshctl.cli.app import cli
 
 
 @dataclass

@@ -234,7 +234,7 @@ def test_modes_are_exclusive(flag: str) -> None:
 
 def test_reinject_upgrade_leaves_nothing_stale(tmp_path: Path) -> None:
     """Injected with CNI on, re-injected with the defaults: exactly the default injection."""
-    values = (ROOT / "meshctl/data/values.yaml").read_text()
+    values = (ROOT / "meshctl/sidecar/config/data/values.yaml").read_text()
     cni = tmp_path / "cni.yaml"
     cni.write_text(values.replace("  cni:\n    enabled: false", "  cni:\n    enabled: true"))
     first = run_cli(["kube-inject", "-q", "--valuesFile", str(cni), "-f", "-"], stdin=HELLO)
@@ -337,10 +337,10 @@ def test_requested_template_missing_names_the_choices() -> None:
 
 def test_compiled_templates_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Big inputs render with templates compiled to Python; the output must not change."""
-    from meshctl.istio import gonative, tplcompile
+    from meshctl.gotemplate import compiler, native
 
     calls = []
-    for cls in (tplcompile.CompiledTemplate, gonative.NativeTemplate):
+    for cls in (compiler.CompiledTemplate, native.NativeTemplate):
 
         def spy(self: Any, data: object, real: Any = cls.render) -> str:
             text = real(self, data)

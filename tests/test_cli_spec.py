@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshctl.cli.commands import cli
+from meshctl.cli.app import cli
 from meshctl.cli.spec import COMMANDS, parse
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from meshctl.cli.main import cli
+from meshctl.cli.app import cli
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

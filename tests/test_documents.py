@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meshctl.documents import parse_source, split_yaml
 from meshctl.errors import InputError
+from meshctl.manifests.read import parse_source, split_yaml
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Istio's template functions (meshctl.istio.funcs) and the YAML/JSON they write."""
+"""Istio's template functions (meshctl.sidecar.funcs) and the YAML/JSON they write."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshctl.istio import funcs
-from meshctl.istio.goyaml import ShapeCache, load_yaml, to_yaml
-from meshctl.istio.meshconfig import apply_mesh_config, merge_proxy_config, proxy_config_json
-from meshctl.istio.quantity import canonical_quantity
+from meshctl.gotemplate.goyaml import ShapeCache, load_yaml, to_yaml
+from meshctl.sidecar import funcs
+from meshctl.sidecar.config.meshconfig import (
+    apply_mesh_config,
+    merge_proxy_config,
+    proxy_config_json,
+)
+from meshctl.sidecar.quantity import canonical_quantity
 
 
 @pytest.mark.parametrize(("port", "excluded", "out"), [

@@ -1,4 +1,5 @@
-"""The Go-fidelity fixes of meshctl.istio.gotpl_compat and the data model, one test per fix."""
+"""The Go-fidelity fixes of meshctl.gotemplate.gotpl_adapter and the data model, one test
+per fix."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
-from meshctl.istio.gotpl_compat import compile_template
-from meshctl.istio.gotypes import (
+from meshctl.gotemplate.gotpl_adapter import compile_template
+from meshctl.gotemplate.types import (
     OBJECT_META,
     POD_SPEC,
     GoDuration,
@@ -17,8 +17,11 @@ from meshctl.istio.gotypes import (
     GoStruct,
     ProtoView,
 )
-from meshctl.istio.govalues import go_sprint
-from meshctl.istio.meshconfig import MESH_CONFIG, PROXY_CONFIG
+from meshctl.gotemplate.values import go_sprint
+from meshctl.sidecar.config.meshconfig import MESH_CONFIG, PROXY_CONFIG
+from meshctl.sidecar.funcs import gotpl_functions
+
+TEMPLATE_FUNCTIONS = gotpl_functions()
 
 
 def render(source: str, data: Any) -> str:

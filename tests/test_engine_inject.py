@@ -1,4 +1,4 @@
-"""The engine end to end on plain data (meshctl.inject): outcomes, errors, strip."""
+"""The engine end to end on plain data (meshctl.sidecar.inject): outcomes, errors, strip."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from meshctl.inject import InjectionError, Injector, deploy_meta_from_pod
-from meshctl.istio.settings import load_settings
-from meshctl.workloads import pod_template_path
+from meshctl.manifests.find import pod_template_path
+from meshctl.sidecar.config.settings import load_settings
+from meshctl.sidecar.inject import InjectionError, Injector
+from meshctl.sidecar.workload import deploy_meta_from_pod
 from tests.conformance.semantic import diff
 from tests.conftest import SHARED
 
@@ -138,7 +139,7 @@ def test_cronjob_metadata_goes_where_istio_puts_it() -> None:
     assert out is not None
     assert "sidecar.istio.io/status" in out["spec"]["jobTemplate"]["metadata"]["annotations"]
     assert "metadata" not in out["spec"]["jobTemplate"]["spec"]["template"]
-    assert injector().strip(out, path) == cron
+    assert injector().uninject(out, path) == cron
 
 
 def test_pod_owner_heuristics() -> None:
@@ -161,9 +162,9 @@ def test_strip_reverses_injection() -> None:
         out = inj.inject(obj, PATH).obj
         assert out is not None
         assert out["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "15020"
-        assert diff(obj, inj.strip(out, PATH)) == ""
+        assert diff(obj, inj.uninject(out, PATH)) == ""
     plain = deployment()
-    assert injector().strip(plain, PATH) is plain
+    assert injector().uninject(plain, PATH) is plain
 
 
 def _golden_inputs() -> list[Path]:
@@ -195,7 +196,7 @@ def test_strip_round_trips_istio_inputs(path: Path) -> None:
             out = inj.inject(obj, pod_path).obj
             if out is None:
                 continue
-            assert diff(obj, inj.strip(out, pod_path)) == ""
+            assert diff(obj, inj.uninject(out, pod_path)) == ""
 
 
 @pytest.mark.parametrize("path", sorted((GOLDEN / "uninject").glob("*.injected")),
@@ -207,7 +208,7 @@ def test_istioctl_kube_uninject_pairs(path: Path) -> None:
         if isinstance(obj, dict) and obj.get("kind") == "List":
             return {**obj, "items": [strip(i) for i in obj["items"]]}
         pod_path = pod_template_path(obj) if isinstance(obj, dict) else None
-        return obj if pod_path is None else inj.strip(obj, pod_path, mark_disabled=True)
+        return obj if pod_path is None else inj.uninject(obj, pod_path, mark_disabled=True)
 
     got = [strip(d) for d in yaml.safe_load_all(path.read_text()) if d]
     want = [d for d in yaml.safe_load_all(path.with_suffix("").read_text()) if d]
@@ -229,7 +230,7 @@ def test_istioctl_kube_uninject_pairs(path: Path) -> None:
     ("p/istio", "1.12-odd-tag-distroless", "default", "", "p/istio/proxyv2:1.12-odd-tag"),
 ])
 def test_proxy_image(hub: str, tag: Any, proxy_type: str, ann_type: str, want: str) -> None:
-    from meshctl.render import proxy_image
+    from meshctl.sidecar.render import proxy_image
 
     values = {"global": {"hub": hub, "tag": tag}}
     pc = {"image": {"imageType": proxy_type}} if proxy_type else {}

@@ -1,11 +1,11 @@
-"""Strategic merge as Kubernetes does it for Pods (meshctl.merge)."""
+"""Strategic merge as Kubernetes does it for Pods (meshctl.sidecar.merge)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from meshctl.merge import strategic_merge
+from meshctl.sidecar.merge import strategic_merge
 
 
 def names(items: list[dict[str, Any]]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The injection decision: the truth table of meshctl.policy's docstring, row by row."""
+"""The injection decision: the truth table of meshctl.sidecar.policy's docstring, row by row."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from meshctl.policy import decide, selector_matches
+from meshctl.sidecar.policy import decide, selector_matches
 
 KEY = "sidecar.istio.io/inject"
 ABSENT = object()

@@ -1,4 +1,5 @@
-"""Loading injection settings the way Istio's chart and istioctl do (meshctl.istio.settings)."""
+"""Loading injection settings the way Istio's chart and istioctl do
+(meshctl.sidecar.config.settings)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from meshctl.errors import ConfigError
-from meshctl.istio.settings import load_settings
+from meshctl.sidecar.config.settings import load_settings
 from tests.conftest import SHARED
 
 GOLDEN = SHARED / "istio-golden"

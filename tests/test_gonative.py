@@ -1,4 +1,4 @@
-"""The gotpl-free runtime (:mod:`meshctl.istio.gonative`) never renders differently from gotpl.
+"""The gotpl-free runtime (:mod:`meshctl.gotemplate.native`) never renders differently from gotpl.
 
 Contract: for any input, a native helper or function returns exactly what gotpl (the reference:
 ``gotpl.Template(source, functions=TEMPLATE_FUNCTIONS)``) renders, or raises (``Fallback``, or
@@ -6,10 +6,11 @@ any error), and meshctl then renders with gotpl. So a native render that succeed
 gotpl's successful render; a native failure is always allowed.
 
 Differential, property-based: small templates exercising one native function or helper each
-are rendered by gotpl and by their native compilation (``compile_template(..., native=True)``),
+are rendered by gotpl and by their native compilation
+(``compile_template(..., native=NATIVE_FUNCTIONS)``),
 on data drawn from the value types templates meet (strings with quotes, escapes, control and
 non-ASCII characters, ints of every size, bools, floats with NaN and infinities, nil, lists,
-maps with mixed keys, and the Go views of :mod:`meshctl.istio.gotypes`). Missing keys (gotpl's
+maps with mixed keys, and the Go views of :mod:`meshctl.gotemplate.types`). Missing keys (gotpl's
 "no value") come from leaving keys out of the data. A second set of tests checks that the
 native side is not vacuous: typical well-typed inputs must render natively, never fall back.
 
@@ -31,9 +32,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
-from meshctl.istio.gonative import HELPERS, NATIVE_FUNCTIONS
-from meshctl.istio.gotypes import (
+from meshctl.gotemplate.compiler import Unsupported, compile_template
+from meshctl.gotemplate.native import HELPERS
+from meshctl.gotemplate.types import (
     CONTAINER,
     GENERIC,
     OBJECT_META,
@@ -44,7 +45,9 @@ from meshctl.istio.gotypes import (
     GoWrapper,
     ProtoView,
 )
-from meshctl.istio.tplcompile import Unsupported, compile_template
+from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
+
+TEMPLATE_FUNCTIONS = gotpl_functions()
 
 Strategy = st.SearchStrategy[Any]
 #: examples per generated-data test (raise it for a longer hunt: GONATIVE_EXAMPLES=2000)
@@ -60,7 +63,7 @@ def _pair(source: str) -> tuple[gotpl.Template, Any]:
     """gotpl's template and its native compilation (compiled once per source)."""
     template = gotpl.Template(source, name="t", functions=TEMPLATE_FUNCTIONS)
     try:
-        native = compile_template(template, native=True)
+        native = compile_template(template, native=NATIVE_FUNCTIONS)
     except Unsupported as exc:  # every source here must have a native form
         pytest.fail(f"{source!r} has no native form: {exc}")
     return template, native

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshctl.patch import escape, make_patch, parse_pointer, strict_equal, unescape
+from meshctl.yamltext.patch import escape, make_patch, parse_pointer, strict_equal, unescape
 
 
 def check(old: Any, new: Any) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 * ``meshctl version`` / ``--version`` print without importing click, YAML, templates or Istio;
   ``--help`` does the same once its text is in the start-up cache, and prints exactly what
   click prints (also for another terminal width, and after a corrupt cache entry).
-* Compiled templates are stored once and then loaded, not compiled (``tplcache.STATS``, and a
+* Compiled templates are stored once and then loaded, not compiled (``diskcache.STATS``, and a
   second ``kube-inject`` leaves the entry untouched); a corrupt or foreign entry is ignored and
   rewritten; ``MESHCTL_NO_CACHE=1`` writes nothing; the key follows every input.
 * A loaded template renders exactly as a fresh one: every Istio golden input is injected with
@@ -26,14 +26,16 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from meshctl import tplcache
-from meshctl.cli.commands import cli
-from meshctl.inject import Injector
-from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
-from meshctl.istio.gotpl_compat import compile_template, template_loader
+from meshctl import cache as diskcache
+from meshctl.cli.app import cli
+from meshctl.gotemplate.gotpl_adapter import compile_template, template_loader
 from meshctl.options import Mode, Operation, Options
-from meshctl.profile import settings_for
+from meshctl.sidecar.config.profile import settings_for
+from meshctl.sidecar.funcs import gotpl_functions
+from meshctl.sidecar.inject import Injector
 from tests.conftest import SHARED
+
+TEMPLATE_FUNCTIONS = gotpl_functions()
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_DEPLOYMENT = """\
@@ -57,8 +59,9 @@ spec:
             - containerPort: 8080
 """
 #: modules the fast commands must not load
-HEAVY = ("click", "gotpl", "ruamel", "yaml", "jsonpatch", "rich", "meshctl.istio",
-         "meshctl.pipeline", "meshctl.cli.commands", "meshctl.inject", "meshctl.render")
+HEAVY = ("click", "gotpl", "ruamel", "yaml", "jsonpatch", "rich", "meshctl.commands",
+         "meshctl.cli.app", "meshctl.sidecar.inject", "meshctl.sidecar.render",
+         "meshctl.gotemplate", "meshctl.yamltext", "meshctl.manifests")
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,13 +109,13 @@ def _entries(cache_home: Path, kind: str) -> list[Path]:
 
 
 class Stats:
-    """``tplcache.STATS`` counted from the moment this object was made."""
+    """``diskcache.STATS`` counted from the moment this object was made."""
 
     def __init__(self) -> None:
-        self.before = dict(tplcache.STATS)
+        self.before = dict(diskcache.STATS)
 
     def __getitem__(self, key: str) -> int:
-        return tplcache.STATS[key] - self.before[key]
+        return diskcache.STATS[key] - self.before[key]
 
 
 @pytest.fixture
@@ -173,7 +176,7 @@ def test_corrupt_help_entry_is_ignored_and_rewritten(tmp_path: Path, damage: byt
     res, _ = _meshctl(["--help"], tmp_path)
     assert res.returncode == 0
     assert res.stdout == reference.stdout
-    assert entry.read_bytes().startswith(tplcache.MAGIC)  # rewritten
+    assert entry.read_bytes().startswith(diskcache.MAGIC)  # rewritten
     again, modules = _meshctl(["--help"], tmp_path)
     assert again.stdout == reference.stdout and _heavy(modules) == []
 
@@ -222,9 +225,9 @@ DATA: Mapping[str, Any] = {"a": 'say "hi"', "m": {"k": "v"}, "l": [3, 1, 2]}
 
 def test_template_is_stored_once_then_loaded(tmp_path: Path, stats: Stats) -> None:
     fresh = compile_template(SOURCE, "t", TEMPLATE_FUNCTIONS)
-    first = template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, tplcache.Cache(str(tmp_path)))()
+    first = template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, diskcache.Cache(str(tmp_path)))()
     assert (stats["stores"], stats["hits"]) == (1, 0)
-    cache = tplcache.Cache(str(tmp_path))
+    cache = diskcache.Cache(str(tmp_path))
     loaded = template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, cache)()
     assert (cache.hits, cache.misses, cache.stores) == (1, 0, 0)
     assert loaded is not first
@@ -232,8 +235,8 @@ def test_template_is_stored_once_then_loaded(tmp_path: Path, stats: Stats) -> No
 
 
 def test_cached_template_is_loaded_only_when_used(tmp_path: Path) -> None:
-    template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, tplcache.Cache(str(tmp_path)))
-    cache = tplcache.Cache(str(tmp_path))
+    template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, diskcache.Cache(str(tmp_path)))
+    cache = diskcache.Cache(str(tmp_path))
     load = template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, cache)
     assert (cache.hits, cache.misses) == (0, 0)  # a syntax check is not needed: it compiled
     load()
@@ -244,7 +247,7 @@ def test_cached_template_is_loaded_only_when_used(tmp_path: Path) -> None:
 def test_a_syntax_error_is_reported_at_once_and_not_cached(tmp_path: Path) -> None:
     import gotpl
 
-    cache = tplcache.Cache(str(tmp_path))
+    cache = diskcache.Cache(str(tmp_path))
     with pytest.raises(gotpl.TemplateError):
         template_loader("{{ if }}", "bad", TEMPLATE_FUNCTIONS, cache)
     assert cache.stores == 0 and not list(tmp_path.iterdir())
@@ -253,9 +256,9 @@ def test_a_syntax_error_is_reported_at_once_and_not_cached(tmp_path: Path) -> No
 @pytest.mark.parametrize("damage", ["empty", "garbage", "header_only", "bad_payload",
                                     "other_object", "world_writable"])
 def test_corrupt_template_entry_is_ignored_and_rewritten(tmp_path: Path, damage: str) -> None:
-    template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, tplcache.Cache(str(tmp_path)))
+    template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, diskcache.Cache(str(tmp_path)))
     (entry,) = tmp_path.iterdir()
-    header = entry.read_bytes()[: entry.read_bytes().index(b"\n", len(tplcache.MAGIC)) + 1]
+    header = entry.read_bytes()[: entry.read_bytes().index(b"\n", len(diskcache.MAGIC)) + 1]
     if damage == "world_writable":
         entry.chmod(0o666)
     else:
@@ -264,13 +267,13 @@ def test_corrupt_template_entry_is_ignored_and_rewritten(tmp_path: Path, damage:
             "garbage": b"\x80\x05garbage",
             "header_only": header,
             "bad_payload": header + b"\x80\x05K",
-            "other_object": header + tplcache.dumps({"not": "a template"}),
+            "other_object": header + diskcache.dumps({"not": "a template"}),
         }[damage])
-    cache = tplcache.Cache(str(tmp_path))
+    cache = diskcache.Cache(str(tmp_path))
     template = template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, cache)()
     assert template.render(DATA) == compile_template(SOURCE, "t", TEMPLATE_FUNCTIONS).render(DATA)
     assert cache.stores == 1  # rewritten...
-    again = tplcache.Cache(str(tmp_path))
+    again = diskcache.Cache(str(tmp_path))
     template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, again)()
     assert (again.hits, again.stores) == (1, 0)  # ...and usable
 
@@ -278,7 +281,7 @@ def test_corrupt_template_entry_is_ignored_and_rewritten(tmp_path: Path, damage:
 def test_the_key_follows_every_input() -> None:
     def key(source: str = SOURCE, name: str = "t", functions: Mapping[str, Any] | None = None,
             engine: tuple[str, ...] = ("gotpl 1",)) -> str:
-        return tplcache.template_key(source, name, functions or TEMPLATE_FUNCTIONS, engine)
+        return diskcache.template_key(source, name, functions or TEMPLATE_FUNCTIONS, engine)
 
     def extra(*args: Any) -> str:
         return "x"
@@ -292,16 +295,16 @@ def test_the_key_follows_every_input() -> None:
 def test_no_cache_and_unwritable_cache_fall_back(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MESHCTL_NO_CACHE", "1")
-    assert tplcache.cache_dir() is None
+    assert diskcache.cache_dir() is None
     monkeypatch.delenv("MESHCTL_NO_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert tplcache.cache_dir() == str(tmp_path / "xdg" / "meshctl")
+    assert diskcache.cache_dir() == str(tmp_path / "xdg" / "meshctl")
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")  # ignored, as the XDG spec says
-    assert tplcache.cache_dir() == os.path.join(os.path.expanduser("~"), ".cache", "meshctl")
+    assert diskcache.cache_dir() == os.path.join(os.path.expanduser("~"), ".cache", "meshctl")
 
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    cache = tplcache.Cache(str(blocker / "meshctl"))
+    cache = diskcache.Cache(str(blocker / "meshctl"))
     template = template_loader(SOURCE, "t", TEMPLATE_FUNCTIONS, cache)()
     assert template.render(DATA) == compile_template(SOURCE, "t", TEMPLATE_FUNCTIONS).render(DATA)
     assert cache.stores == 0
@@ -313,7 +316,7 @@ def test_module_level_objects_come_back_as_themselves() -> None:
     shared: dict[str, Any] = {"k": 1}
     graph = {"invalid": INVALID, "nil": UNTYPED_NIL, "view": types.MappingProxyType(shared),
              "dict": shared, "functions": TEMPLATE_FUNCTIONS}
-    back = tplcache.loads(tplcache.dumps(graph))
+    back = diskcache.loads(diskcache.dumps(graph))
     assert back["invalid"] is INVALID and back["nil"] is UNTYPED_NIL
     assert back["functions"] is TEMPLATE_FUNCTIONS  # a module global: by reference
     assert back["dict"] is not shared and back["view"]["k"] == 1
@@ -335,13 +338,13 @@ _VALUES = st.one_of(
 def test_fast_quote_is_sprigs_quote(values: list[Any]) -> None:
     from gotpl.funcs.sprig import text_func_map
 
-    from meshctl.istio.gotpl_compat import FAST_SPRIG
+    from meshctl.gotemplate.gotpl_adapter import FAST_SPRIG
 
     assert FAST_SPRIG["quote"](*values) == text_func_map()["quote"](*values)
 
 
 def test_templates_use_the_fast_quote() -> None:
-    from meshctl.istio.gotpl_compat import FAST_SPRIG
+    from meshctl.gotemplate.gotpl_adapter import FAST_SPRIG
 
     assert TEMPLATE_FUNCTIONS["quote"] is FAST_SPRIG["quote"]
 
@@ -366,14 +369,14 @@ def test_second_kube_inject_loads_the_compiled_template(tmp_path: Path) -> None:
     assert first.stdout == second.stdout == reference.stdout
     assert (first.returncode, second.returncode) == (0, 0)
     assert (entry.stat().st_ino, entry.stat().st_mtime_ns) == stamp  # loaded, not rewritten
-    assert "meshctl.tplcache" in modules
+    assert "meshctl.cache" in modules
     # the native runtime rendered the pod: gotpl (~100 ms to import) was not even loaded
     assert not [m for m in modules if m == "gotpl" or m.startswith("gotpl.")]
 
     entry.write_bytes(b"corrupt")
     third, _ = _meshctl(["kube-inject", "-f", str(manifest)], cache_home)
     assert third.stdout == reference.stdout and third.returncode == 0
-    assert entry.read_bytes().startswith(tplcache.MAGIC)
+    assert entry.read_bytes().startswith(diskcache.MAGIC)
 
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
@@ -403,8 +406,8 @@ def _injector(settings: Any, cache_home: Path | None, monkeypatch: pytest.Monkey
 
 
 def _outcome(injector: Injector, docs: list[Any]) -> list[Any]:
-    from meshctl.inject import InjectionError
-    from meshctl.workloads import pod_template_path
+    from meshctl.manifests.find import pod_template_path
+    from meshctl.sidecar.inject import InjectionError
 
     out: list[Any] = []
     for doc in docs:

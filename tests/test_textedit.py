@@ -25,9 +25,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meshctl.patch import make_patch, parse_pointer
-from meshctl.textedit import PatchError, apply_patch_to_text
-from meshctl.yamlsrc import MapNode, Node, SeqNode, load_document
+from meshctl.yamltext.edit import PatchError, apply_patch_to_text
+from meshctl.yamltext.patch import make_patch, parse_pointer
+from meshctl.yamltext.source import MapNode, Node, SeqNode, load_document
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "istio-golden"
 

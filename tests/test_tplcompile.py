@@ -1,4 +1,4 @@
-"""The template compiler (:mod:`meshctl.istio.tplcompile`) renders exactly what gotpl renders.
+"""The template compiler (:mod:`meshctl.gotemplate.compiler`) renders exactly what gotpl renders.
 
 Differential tests: every template is rendered by gotpl and by its compiled form, and the strings
 must be identical. The data are the real thing: every workload of Istio's golden inputs, with the
@@ -18,12 +18,14 @@ import gotpl
 import pytest
 import yaml
 
-from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
-from meshctl.istio.gotypes import OBJECT_META, GoMap, GoStruct
-from meshctl.istio.tplcompile import FastTemplate, Unsupported, compile_template
-from meshctl.render import Renderer
+from meshctl.gotemplate.compiler import FastTemplate, Unsupported, compile_template
+from meshctl.gotemplate.types import OBJECT_META, GoMap, GoStruct
+from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
+from meshctl.sidecar.render import Renderer
 
-SIDECAR_TPL = Path(__file__).parent.parent / "meshctl" / "data" / "sidecar.tpl"
+TEMPLATE_FUNCTIONS = gotpl_functions()
+
+SIDECAR_TPL = Path(__file__).parent.parent / "meshctl/sidecar/config/data/sidecar.tpl"
 
 
 def gotpl_template(source: str, name: str = "t") -> gotpl.Template:
@@ -41,7 +43,7 @@ def native_form(template: gotpl.Template) -> Any:
     """The template compiled for the gotpl-free runtime, or None (a function with no native
     implementation)."""
     try:
-        return compile_template(template, native=True)
+        return compile_template(template, native=NATIVE_FUNCTIONS)
     except Unsupported:
         return None
 
@@ -70,7 +72,7 @@ def assert_same(source: str, data: Any) -> str:
         assert got[0] == "error", (want, got, compiled.code)
         # the wrapper reports gotpl's own error
         with pytest.raises(gotpl.TemplateError):
-            FastTemplate(template).render(data)
+            FastTemplate(template, NATIVE_FUNCTIONS).render(data)
     return want[1]
 
 
@@ -225,14 +227,14 @@ def test_unsupported_falls_back(source: str) -> None:
     template = gotpl_template(source)
     with pytest.raises(Unsupported):
         compile_template(template)
-    fast = FastTemplate(template)
+    fast = FastTemplate(template, NATIVE_FUNCTIONS)
     assert fast.compiled is None and fast.reason
     assert fast.render(DATA) == template.render(DATA)
 
 
 def test_fast_template_reports_gotpl_errors() -> None:
     template = gotpl_template("{{ eq .s 1 }}")
-    fast = FastTemplate(template)
+    fast = FastTemplate(template, NATIVE_FUNCTIONS)
     assert fast.compiled is not None
     with pytest.raises(gotpl.TemplateError) as want:
         template.render(DATA)
@@ -386,10 +388,10 @@ def test_golden_corpus_renders_identically(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_meshctl_profile_renders_identically(monkeypatch: pytest.MonkeyPatch) -> None:
     """meshctl's built-in profile (its own values and mesh config) on the golden inputs."""
-    from meshctl.inject import Injector
+    from meshctl.manifests.find import pod_template_path
     from meshctl.options import Options
-    from meshctl.profile import settings_for
-    from meshctl.workloads import pod_template_path
+    from meshctl.sidecar.config.profile import settings_for
+    from meshctl.sidecar.inject import Injector
     from tests.conformance.test_engine_goldens import GOLDEN
 
     capture = Capture()
@@ -415,7 +417,7 @@ def test_meshctl_profile_renders_identically(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _workloads(folder: Path) -> Iterator[dict[str, Any]]:
-    from meshctl.workloads import pod_template_path
+    from meshctl.manifests.find import pod_template_path
 
     for path in sorted(folder.glob("*.yaml")):
         if path.name.endswith((".injected", ".iop.yaml")) or "mesh" in path.name:
@@ -438,7 +440,7 @@ def test_cached_compiled_templates_render_identically(
 ) -> None:
     """The compiled form stored in the persistent cache (code object + constants) renders
     exactly like gotpl, and a second Renderer really loads it instead of compiling."""
-    from meshctl.istio import tplcompile
+    from meshctl.gotemplate import compiler
     from tests.conformance import test_engine_goldens as goldens
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -464,7 +466,7 @@ def test_cached_compiled_templates_render_identically(
     assert list((tmp_path / "meshctl").glob("native-*")), "nothing stored"
     compiled_fresh = []
     monkeypatch.setattr(
-        tplcompile, "compile_template",
+        compiler, "compile_template",
         lambda *a, **k: compiled_fresh.append(a) or pytest.fail("compiled again, not loaded"),
     )  # fmt: skip
     cached = Renderer(settings, compiled=True)

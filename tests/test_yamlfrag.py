@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshctl.yamlfrag import (
+from meshctl.yamltext.emitter import (
     BlockStyle,
     dump_block,
     dump_flow,
@@ -23,7 +23,7 @@ from meshctl.yamlfrag import (
     literal_ok,
     plain_ok,
 )
-from meshctl.yamlsrc import load_document
+from meshctl.yamltext.source import load_document
 
 TRICKY = [
     "",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ruamel.yaml.cyaml import CSafeLoader
 
-from meshctl.yamlsrc import (
+from meshctl.yamltext.source import (
     AliasNode,
     MapNode,
     Node,

@@ -1,39 +1,35 @@
 """The ``meshctl`` command's start-up: answer what needs no click before loading anything.
 
 Why: the interpreter alone takes about half of ``kubectl version``; importing click takes about
-as long again. So ``main`` first looks at the arguments:
+as long again, a third of what injecting a small file takes. So :func:`main` dispatches a
+command line through the first of these that answers it:
 
-* ``meshctl version [-s|--short]`` and ``meshctl --version`` are printed from here;
-* ``meshctl [COMMAND] --help|-h`` prints click's own help text from the start-up cache
-  (:mod:`meshctl.tplcache`). The text is keyed by the stamps of the files it comes from (this
-  module, :mod:`meshctl.cli.commands`, click's sources), the terminal width and the locale
-  variables; on a miss click renders it as usual and the text is stored;
-* ``kube-inject``/``kube-uninject`` command lines that :func:`meshctl.cli.spec.parse` parses
-  exactly as click would (the options are declared once, in :mod:`meshctl.cli.spec`) run
-  without click (:func:`meshctl.cli.run.run`): importing click costs ~15 ms, a third of what
-  injecting a small file takes;
-* everything else (help that is not cached, errors, unusual spellings, and any of the above
-  while shell completion runs) goes to the click application in :mod:`meshctl.cli.commands`,
-  which imports the YAML and template stack only inside the commands that need it.
+1. ``meshctl version [-s|--short]`` and ``meshctl --version``: printed from here;
+2. ``meshctl [COMMAND] --help|-h``: click's own help text from the start-up cache
+   (:mod:`meshctl.cache`), keyed by the stamps of the files it comes from, the terminal width
+   and the locale variables; on a miss click renders it and the text is stored;
+3. command lines that :func:`meshctl.cli.spec.parse` parses exactly as click would (the
+   options are declared once, in :mod:`meshctl.cli.spec`): run by :mod:`meshctl.cli.run`
+   without importing click;
+4. everything else (help that is not cached, errors, unusual spellings, shell completion):
+   the click application, :mod:`meshctl.cli.app`.
 
-The names of :mod:`meshctl.cli.commands` (``cli``, the commands) are importable from here too.
+Whichever path runs, Ctrl-C ends the run with one line and exit code 130
+(:data:`meshctl.errors.EXIT_INTERRUPTED`): SIGINT raises :class:`Interrupted`, which click does
+not turn into its own "Aborted!" (exit 1).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
-from meshctl import __version__
+from meshctl.errors import EXIT_INTERRUPTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
-    from typing import Any
-
-#: The Istio release the built-in profile reproduces (docs/builtin-profile.md).
-BUILTIN_ISTIO = "1.29.0"
-#: ``meshctl --version`` (click's ``version_option`` message)
-VERSION_MESSAGE = "%(prog)s %(version)s"
+    from typing import NoReturn
 
 _HELP_FLAGS = ("--help", "-h")
 _VERSION_COMMANDS = {("version",): False, ("version", "-s"): True, ("version", "--short"): True}
@@ -42,14 +38,12 @@ _VERSION_COMMANDS = {("version",): False, ("version", "-s"): True, ("version", "
 _HELP_ENV = ("COLUMNS", "LINES", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
-def version_text(short: bool) -> str:
-    """What ``meshctl version`` prints (also used by the click command)."""
-    if short:
-        return f"{__version__}\n"
-    return (
-        f"meshctl version {__version__}\n"
-        f"built-in profile: Istio {BUILTIN_ISTIO} sidecar (docker.io/istio, tag {BUILTIN_ISTIO})\n"
-    )
+class Interrupted(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """SIGINT (Ctrl-C). Not a KeyboardInterrupt, so that no library reports it its own way."""
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    raise Interrupted
 
 
 def _completing() -> bool:
@@ -59,11 +53,11 @@ def _completing() -> bool:
 def _direct_output(argv: list[str]) -> str | None:
     """The output of a command answered without click, or None."""
     args = tuple(argv)
-    if args == ("--version",):
-        return VERSION_MESSAGE % {"prog": "meshctl", "version": __version__} + "\n"
-    short = _VERSION_COMMANDS.get(args)
-    if short is not None:
-        return version_text(short)
+    if args == ("--version",) or args in _VERSION_COMMANDS:
+        from meshctl.cli.version import option_text, version_text
+
+        short = _VERSION_COMMANDS.get(args)
+        return option_text() if short is None else version_text(short)
     return None
 
 
@@ -83,7 +77,8 @@ def _click_dir() -> str | None:
 
 def _help_key(argv: list[str]) -> str | None:
     """The cache key of this help text, or None when it cannot be keyed safely."""
-    from meshctl import tplcache
+    from meshctl import __version__
+    from meshctl import cache as diskcache
 
     click_dir = _click_dir()
     stdout = sys.stdout
@@ -94,140 +89,155 @@ def _help_key(argv: list[str]) -> str | None:
     except (AttributeError, ValueError, OSError):
         size = None
     here = os.path.dirname(os.path.abspath(__file__))
+    own = sorted(e.path for e in os.scandir(here) if e.name.endswith(".py"))
     click_files = sorted(e.path for e in os.scandir(click_dir) if e.name.endswith(".py"))
-    return tplcache.digest(
-        tplcache.FORMAT, "help", sys.version, __version__, *argv,
-        tplcache.file_stamp(os.path.join(here, "main.py")),
-        tplcache.file_stamp(os.path.join(here, "commands.py")),
-        *(tplcache.file_stamp(path) for path in click_files),
+    return diskcache.digest(
+        diskcache.FORMAT, "help", sys.version, __version__, *argv,
+        *(diskcache.file_stamp(path) for path in own),
+        *(diskcache.file_stamp(path) for path in click_files),
         *(f"{name}={os.environ.get(name)!r}" for name in _HELP_ENV),
         f"terminal={size!r}", f"encoding={stdout.encoding}:{stdout.errors}",
-    )
+    )  # fmt: skip
 
 
-def _help(argv: list[str]) -> None:
-    """Print a help text from the cache, or render it with click and store it; exits."""
-    from meshctl import tplcache
+def _help(argv: list[str]) -> int:
+    """Print a help text from the cache, or render it with click and store it."""
+    from meshctl import cache as diskcache
 
-    cache = tplcache.default_cache()
-    key = _help_key(argv) if cache.directory is not None else None
+    store = diskcache.default_cache()
+    key = _help_key(argv) if store.directory is not None else None
     if key is None:
-        _click()
-        return
-    text = cache.get("help", key)
+        return _click(argv)
+    text = store.get("help", key)
     if text is not None:
         sys.stdout.write(text.decode("utf-8"))
-        sys.stdout.flush()
-        sys.exit(0)
+        return 0
     import io
 
     real = sys.stdout
     raw = io.BytesIO()
     capture = io.TextIOWrapper(raw, encoding=real.encoding, errors=real.errors, newline="")
     sys.stdout = capture
-    code: str | int | None = 0
     try:
-        _click()
-    except SystemExit as exc:
-        code = exc.code
+        code = _click(argv)
     finally:  # whatever click printed reaches stdout, even if it failed
         sys.stdout = real
         capture.flush()
         output = raw.getvalue().decode(real.encoding, real.errors or "strict")
         real.write(output)
-        real.flush()
-    if code in (0, None) and output and "\x1b" not in output:
-        cache.put("help", key, output.encode("utf-8"))
-    sys.exit(code)
+    if code == 0 and output and "\x1b" not in output:
+        store.put("help", key, output.encode("utf-8"))
+    return code
 
 
-def _click() -> None:
-    from meshctl.cli.commands import cli
+def _click(argv: list[str]) -> int:
+    """Run the click application; its exit code."""
+    from meshctl.cli.app import cli
 
-    cli.main(prog_name="meshctl", standalone_mode=True)
+    try:
+        cli.main(args=argv, prog_name="meshctl", standalone_mode=True)
+    except SystemExit as exc:
+        return _code(exc)
+    return 0
 
 
-def _exit_fast(exc: SystemExit) -> None:
-    """End the process now, skipping the interpreter's teardown, when that is safe.
-
-    Why: tearing down the template engine's and the YAML stack's objects costs about as much as
-    a small run (like mypy's fast exit). Everything a command writes is flushed or closed by
-    then; ``atexit`` handlers are skipped, so this is not done under coverage, a tracer or a
-    profiler, nor when flushing fails (the usual exit then reports as Python does).
-    """
+def _code(exc: SystemExit) -> int:
     code = exc.code
-    if code is not None and type(code) is not int:
-        return
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(f"{code}\n")
+    return 1
+
+
+def _dispatch(argv: list[str]) -> int:
+    if not _completing():
+        text = _direct_output(argv)
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
+        if _is_help_request(argv):
+            return _help(argv)
+        from meshctl.cli.spec import parse
+
+        parsed = parse(argv)
+        if parsed is not None:
+            from meshctl.cli.run import run_parsed
+
+            code = run_parsed(*parsed)
+            if code is not None:
+                return code
+            # options that do not go together: click reports the usage error its own way
+    return _click(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``meshctl`` with ``argv`` (default: the process's arguments); the exit code.
+
+    Prints on stdout/stderr; never ends the process (see :func:`entry`)."""
+    args = sys.argv[1:] if argv is None else argv
+    previous = None
+    try:
+        import signal
+
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # not the main thread: Python's own handler stays
+        pass
+    try:
+        code = _dispatch(args)
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        return code
+    except (Interrupted, KeyboardInterrupt):
+        return _interrupted()
+    except BrokenPipeError:
+        return _reader_gone()
+    except SystemExit as exc:
+        return _code(exc)
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, previous)
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``| head``): no traceback, nothing more written, exit 1
+    (what click does)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # not a file (tests)
+            os.dup2(devnull, stream.fileno())
+    return 1
+
+
+def _interrupted() -> int:
+    try:
+        sys.stderr.write("\nmeshctl: error: interrupted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    return EXIT_INTERRUPTED
+
+
+def entry() -> NoReturn:
+    """The ``meshctl`` console script: :func:`main`, then end the process.
+
+    The process ends with ``os._exit`` when that is safe, skipping the interpreter's teardown:
+    tearing down the template engine's and the YAML stack's objects costs about as much as a
+    small run (mypy exits the same way). Everything a command writes is flushed by then;
+    ``atexit`` handlers are skipped, so this is not done under coverage, a tracer or a profiler,
+    nor when flushing fails (the usual exit then reports as Python does).
+    """
+    code = main()
     if "coverage" in sys.modules or sys.gettrace() is not None or sys.getprofile() is not None:
-        return
+        sys.exit(code)
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
-    except Exception:
-        return
-    os._exit(code or 0)
-
-
-def _run_parsed(argv: list[str]) -> None:
-    """Run a ``kube-inject``/``kube-uninject`` command line that :mod:`meshctl.cli.spec` parses
-    exactly as click would, without importing click; exits. Returns when click must handle the
-    command line (options that do not go together: click reports the usage error)."""
-    from meshctl.cli.spec import parse
-
-    parsed = parse(argv)
-    if parsed is None:
-        return
-    from meshctl.cli.run import UsageProblem, run
-
-    try:
-        run(*parsed)
-    except UsageProblem:
-        return
-    # what click's standalone mode does with these
-    except OSError as exc:
-        import errno
-
-        if exc.errno != errno.EPIPE:
-            raise
-        # the reader went away (``| head``): no traceback, nothing more written, exit 1
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for stream in (sys.stdout, sys.stderr):
-            os.dup2(devnull, stream.fileno())
-        sys.exit(1)
-    except (EOFError, KeyboardInterrupt):
-        sys.stderr.write("\nAborted!\n")
-        sys.exit(1)
-
-
-def main() -> None:
-    argv = sys.argv[1:]
-    completing = _completing()
-    if not completing:
-        text = _direct_output(argv)
-        if text is not None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            return
-        if _is_help_request(argv):
-            _help(argv)
-            return
-    try:
-        if not completing:
-            _run_parsed(argv)
-        _click()
-    except SystemExit as exc:
-        _exit_fast(exc)
-        raise
-
-
-def __getattr__(name: str) -> Any:
-    """``cli`` and the commands, from :mod:`meshctl.cli.commands` (imported on first use)."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from meshctl.cli import commands
-
-    try:
-        return getattr(commands, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    except Exception:  # noqa: BLE001 - let Python report it
+        sys.exit(code)
+    os._exit(code)

@@ -1,7 +1,11 @@
-"""What a ``kube-inject``/``kube-uninject`` command does once its command line is parsed.
+"""Running a manifest command (``kube-inject``, ``kube-uninject``) once its command line is parsed.
 
-Click-free: :mod:`meshctl.cli.main` calls :func:`run` directly for command lines that
-:func:`meshctl.cli.spec.parse` parses, and :mod:`meshctl.cli.commands` calls it from click.
+Shared by the two ways in: :mod:`meshctl.cli.main` calls :func:`run_parsed` for command lines
+that :func:`meshctl.cli.spec.parse` parses (no click), :mod:`meshctl.cli.app` calls
+:func:`execute` from click. Either way the flags become one :class:`~meshctl.options.Options`
+(:func:`options_from`), the use case in :mod:`meshctl.commands` returns data, and this module
+prints it: the manifests (or files) only when the whole run succeeded, then the report on
+stderr. Errors are one line; the exit code comes from :mod:`meshctl.errors`.
 """
 
 from __future__ import annotations
@@ -9,50 +13,48 @@ from __future__ import annotations
 import os
 import sys
 
-from meshctl.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WOULD_CHANGE
+from meshctl.errors import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_WOULD_CHANGE,
+    MeshctlError,
+    UsageError,
+)
+from meshctl.manifests.read import NO_INPUT
+from meshctl.options import Mode, Operation, Options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
-    from typing import Any, NoReturn
+    from typing import Any
 
 
-class UsageProblem(Exception):
-    """Options that do not go together (click reports it as a usage error, exit 2)."""
-
-
-def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    """Report an error in ONE line, whatever a library put in its message, and exit."""
+def fail(message: str, code: int) -> int:
+    """Report an error in ONE line, whatever a library put in its message; the exit code."""
     message = " ".join(part.strip() for part in message.splitlines() if part.strip())
     sys.stdout.flush()
     sys.stderr.write(f"meshctl: error: {message}\n")
     sys.stderr.flush()
-    sys.exit(code)
+    return code
 
 
-def run(operation: str, kw: dict[str, Any]) -> NoReturn:
-    """Run ``operation`` with the parsed command line ``kw``; exits with the run's code.
-
-    Raises :class:`UsageProblem` before doing anything when the options do not go together."""
-    from meshctl.errors import MeshctlError
-    from meshctl.options import Mode, Operation, Options
-
+def options_from(operation: str, kw: dict[str, Any]) -> Options:
+    """The options of a parsed command line; UsageError when they do not go together."""
     modes = [m for m, on in ((Mode.IN_PLACE, kw["in_place"]), (Mode.CHECK, kw["check"]),
-                              (Mode.DIFF, kw["diff"])) if on]
+                             (Mode.DIFF, kw["diff"])) if on]  # fmt: skip
     if kw["output_format"] == "patch":
         modes.append(Mode.PATCH)
     if len(modes) > 1:
-        raise UsageProblem("choose one of --in-place, --check, --diff, --output-format patch")
+        raise UsageError("choose one of --in-place, --check, --diff, --output-format patch")
     mode = modes[0] if modes else Mode.WRITE
     if kw["output"] and mode is not Mode.WRITE and mode is not Mode.PATCH:
-        raise UsageProblem(f"-o/--output does not go with --{mode.value}")
+        raise UsageError(f"-o/--output does not go with --{mode.value}")
     if not kw["filenames"]:
-        raise UsageProblem("filename not specified (see --filename or -f)")
+        raise UsageError(NO_INPUT)
     if mode is Mode.IN_PLACE and any(
         f == "-" or f.startswith(("http://", "https://")) for f in kw["filenames"]
     ):
-        raise UsageProblem("--in-place needs files, not stdin or URLs")
-
-    opts = Options(
+        raise UsageError("--in-place needs files, not stdin or URLs")
+    return Options(
         filenames=tuple(kw["filenames"]),
         recursive=kw["recursive"],
         output=kw["output"],
@@ -71,41 +73,57 @@ def run(operation: str, kw: dict[str, Any]) -> NoReturn:
         compliance_policy=kw.get("compliance_policy") or "",
         jobs=kw["jobs"],
         reinject=kw.get("reinject") or "auto",
+        quiet=kw["quiet"],
+        report_format=kw["report_format"],
     )
-    try:
-        from meshctl import pipeline
-        from meshctl.emit import emit
 
-        result = pipeline.run(opts, stdin=sys.stdin.buffer.read)
+
+def run_parsed(operation: str, kw: dict[str, Any]) -> int | None:
+    """Run a command line parsed without click; its exit code, or None when its options do not
+    go together (click then reports the usage error in its own words)."""
+    try:
+        opts = options_from(operation, kw)
+    except UsageError:
+        return None
+    return execute(opts)
+
+
+def execute(opts: Options) -> int:
+    """Run the command, print its output and report; the exit code."""
+    try:
+        if opts.operation is Operation.INJECT:
+            from meshctl.commands.inject import run
+        else:
+            from meshctl.commands.uninject import run
+        from meshctl.manifests.emit import emit
+
+        result = run(opts, stdin=sys.stdin.buffer.read)
         stdout_text, files = emit(result, opts)
     except MeshctlError as exc:
-        fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
+        return fail(str(exc), exc.exit_code)
     except Exception as exc:  # a bug: one line, never a traceback (unless debugging)
         if os.environ.get("MESHCTL_DEBUG"):
             raise
-        fail(f"internal error: {type(exc).__name__}: {exc} (set MESHCTL_DEBUG=1 for details)",
-             EXIT_INTERNAL)
+        return fail(f"internal error: {type(exc).__name__}: {exc} "
+                    "(set MESHCTL_DEBUG=1 for details)", EXIT_INTERNAL)
 
     # Everything succeeded: now, and only now, write.
     try:
-        from meshctl.emit import write_files
+        from meshctl.manifests.emit import write_files
 
         write_files(files)
     except OSError as exc:
-        fail(f"{exc.filename}: {exc.strerror}")
+        return fail(f"{exc.filename}: {exc.strerror}", MeshctlError.exit_code)
     if stdout_text:
         sys.stdout.write(stdout_text)
         sys.stdout.flush()
-    if not kw["quiet"]:
-        from meshctl.report import render_json, render_text
+    if not opts.quiet:
+        from meshctl.manifests.report import render_json, render_text
 
-        render = render_json if kw["report_format"] == "json" else render_text
+        render = render_json if opts.report_format == "json" else render_text
         report = render(result.results, result.warnings)
         if report:
-            sys.stdout.flush()
             sys.stderr.write(report)
-    if mode is Mode.CHECK and result.changed:
-        sys.exit(EXIT_WOULD_CHANGE)
-    sys.exit(EXIT_OK)
+    if opts.mode is Mode.CHECK and result.changed:
+        return EXIT_WOULD_CHANGE
+    return EXIT_OK

@@ -1,6 +1,6 @@
 """The options of ``kube-inject`` and ``kube-uninject``, declared once, as data.
 
-:mod:`meshctl.cli.commands` turns these declarations into click options (help texts, types,
+:mod:`meshctl.cli.app` turns these declarations into click options (help texts, types,
 defaults). :func:`parse` reads the same declarations to parse the plain command lines
 (``meshctl kube-inject -f app.yaml``, the way meshctl is run in pipes, CI and Helm) without
 importing click, which costs about as much as injecting a small file (see

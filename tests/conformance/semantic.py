@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from meshctl.istio.quantity import canonical_quantity
+from meshctl.sidecar.quantity import canonical_quantity
 
 #: Go fields that are ``omitempty`` non-pointers: their zero value is never written by Go.
 OMITEMPTY_SCALARS: Final = frozenset({

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from meshctl.istio.settings import deep_merge_values, set_value
+from meshctl.sidecar.config.settings import deep_merge_values, set_value
 from tests.clirunner import run_cli
 from tests.conformance.semantic import diff
 from tests.conformance.test_engine_goldens import (

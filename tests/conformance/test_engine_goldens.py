@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from meshctl.inject import InjectionError, Injector
-from meshctl.istio.settings import deep_merge_values, load_settings, set_value
-from meshctl.workloads import pod_template_path
+from meshctl.manifests.find import pod_template_path
+from meshctl.sidecar.config.settings import deep_merge_values, load_settings, set_value
+from meshctl.sidecar.inject import InjectionError, Injector
 from tests.conformance.semantic import diff
 from tests.conftest import SHARED
 

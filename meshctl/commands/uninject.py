@@ -1,0 +1,44 @@
+"""``kube-uninject``: a previous injection out of every workload of the inputs.
+
+Driven by each pod's ``sidecar.istio.io/status`` record (:mod:`meshctl.sidecar.uninject`); it
+needs the settings (mesh config, values) but no template, so nothing is compiled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshctl.commands import pipeline
+from meshctl.manifests.read import read_sources
+from meshctl.manifests.results import RunResult
+from meshctl.options import Mode, Options
+from meshctl.outcomes import Action, Outcome, Reason
+from meshctl.sidecar.config.profile import settings_for
+from meshctl.sidecar.config.settings import Settings
+from meshctl.sidecar.uninject import uninject_workload
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class UninjectStep:
+    """Un-inject one workload."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
+        new = uninject_workload(obj, pod_path, self.settings)
+        if new == obj:
+            return Outcome(None, Action.UNCHANGED, Reason.NOT_INJECTED)
+        return Outcome(new, Action.UNINJECTED, Reason.UNINJECTED)
+
+
+def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
+    """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
+    sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
+    todo = pipeline.documents_to_parse(sources)
+    step = UninjectStep(settings_for(opts))
+    processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
+    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))

@@ -1,0 +1,123 @@
+"""Emit: turn a finished run into stdout text and files to write, per output mode.
+
+The documents' new text is built by :mod:`meshctl.yamltext.edit` (which keeps the user's bytes);
+this module only decides where it goes. Files are written atomically (temp file + rename in the
+same directory), after the whole run succeeded, so an error never leaves a partial file and
+``-o`` may name one of the inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from meshctl.manifests.results import RunResult
+from meshctl.options import Mode, Options
+
+FileWrite = tuple[Path, str]
+
+
+def joined_output(result: RunResult) -> str:
+    """All sources as one stream: YAML joined with ``---``, JSON values one after another."""
+    texts: list[str] = []
+    for i, s in enumerate(result.sources):
+        text = s.new_text
+        if s.source.bom and i == 0:
+            text = "\ufeff" + text
+        if i > 0 and texts:
+            prev = texts[-1]
+            if prev and not prev.endswith("\n"):
+                texts[-1] = prev + "\n"
+            if not (
+                s.source.is_json and result.sources[i - 1].source.is_json
+            ) and not text.startswith("---"):
+                texts.append("---\n")
+        texts.append(text)
+    return "".join(texts)
+
+
+def render_patch(result: RunResult) -> str:
+    """One JSON array: for each changed document, where it is and its RFC 6902 patch."""
+    payload = [
+        {
+            "source": c.source,
+            "document": c.document,
+            "kind": c.kind,
+            "namespace": c.namespace,
+            "name": c.name,
+            "patch": c.patch,
+        }
+        for c in result.changes
+    ]
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def render_diff(result: RunResult) -> str:
+    import difflib  # only for --diff (start-up cost)
+
+    out: list[str] = []
+    for s in result.sources:
+        if not s.changed:
+            continue
+        name = s.source.name
+        out.extend(
+            difflib.unified_diff(
+                s.source.text.splitlines(keepends=True),
+                s.new_text.splitlines(keepends=True),
+                fromfile=f"a/{name}",
+                tofile=f"b/{name}",
+            )
+        )
+        if out and not out[-1].endswith("\n"):
+            out[-1] += "\n\\ No newline at end of file\n"
+    return "".join(out)
+
+
+def emit(result: RunResult, opts: Options) -> tuple[str, list[FileWrite]]:
+    """Return (text for stdout, files to write). Pure: nothing is written here."""
+    if opts.mode is Mode.CHECK:
+        return "", []
+    if opts.mode is Mode.DIFF:
+        return render_diff(result), []
+    if opts.mode is Mode.PATCH:
+        text = render_patch(result)
+    elif opts.mode is Mode.IN_PLACE:
+        files: list[FileWrite] = []
+        for s in result.sources:
+            if s.changed and s.source.path is not None:
+                prefix = "\ufeff" if s.source.bom else ""
+                files.append((s.source.path, prefix + s.new_text))
+        return "", files
+    else:
+        text = joined_output(result)
+    if opts.output is not None and opts.output != "-":
+        return "", [(Path(opts.output), text)]
+    return text, []
+
+
+def write_files(files: list[FileWrite]) -> None:
+    """Write each file atomically; keep an existing file's permissions."""
+    if not files:
+        return
+    import tempfile  # only when writing files (start-up cost)
+
+    for path, text in files:
+        directory = path.parent if str(path.parent) else Path(".")
+        mode = None
+        with contextlib.suppress(FileNotFoundError):
+            mode = path.stat().st_mode & 0o7777
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".meshctl", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if mode is not None:
+                os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise

@@ -1,0 +1,57 @@
+"""Report: one line per resource for people, or JSON for scripts.
+
+Every workload the run looked at has a :class:`~meshctl.manifests.results.Result` with a stable
+reason code (:mod:`meshctl.outcomes`). Documents that are not workloads pass through and are not
+reported. The CLI prints the report on stderr after the output, so it never mixes with the
+manifests on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+
+from meshctl.manifests.results import Result
+from meshctl.outcomes import Action, Reason
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from collections.abc import Iterable, Sequence
+
+#: reasons that the action already says: the line does not repeat them
+_SELF_EVIDENT = frozenset({(Action.INJECTED, Reason.INJECTED),
+                           (Action.UNINJECTED, Reason.UNINJECTED)})  # fmt: skip
+
+
+def result_line(r: Result) -> str:
+    if (r.action, r.reason) in _SELF_EVIDENT:
+        return f"{r.ref}: {r.action}"
+    return f"{r.ref}: {r.action} ({r.reason})"
+
+
+def render_text(results: Sequence[Result], warnings: Iterable[str] = ()) -> str:
+    lines = [f"warning: {w}" for w in warnings]
+    for r in results:
+        lines.extend(f"warning: {r.ref}: {w}" for w in r.warnings)
+    lines.extend(result_line(r) for r in results)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_json(results: Sequence[Result], warnings: Iterable[str] = ()) -> str:
+    payload = {
+        "warnings": list(warnings),
+        "resources": [
+            {
+                "kind": r.kind,
+                "namespace": r.namespace,
+                "name": r.name,
+                "action": str(r.action),
+                "reason": str(r.reason),
+                "source": r.source,
+                "document": r.document,
+                "warnings": list(r.warnings),
+                "message": r.reason.sentence,
+            }
+            for r in results
+        ],
+    }
+    return json.dumps(payload, indent=2) + "\n"

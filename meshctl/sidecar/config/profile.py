@@ -1,0 +1,53 @@
+"""The injection profile of a run: the built-in one (offline, no files) or the user's Istio config.
+
+The built-in profile is meshctl's own sidecar template (``data/sidecar.tpl``, Go text/template,
+rendered by the same engine as a user's Istio templates) with Istio's default injector values
+and mesh config (``data/values.yaml``, ``data/mesh.yaml``; images pinned to one Istio release).
+
+Each piece can be replaced on its own: ``--injectConfigFile`` replaces the template (and policy,
+selectors...), ``--valuesFile`` the values, ``--meshConfigFile`` the mesh config,
+``--operatorFileName`` overrides values and mesh config; ``--hub``/``--tag``/``--proxy-image``/
+``--proxy-init-image`` override the image values last.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from meshctl.options import Options
+
+if TYPE_CHECKING:
+    from meshctl.sidecar.config.settings import Settings
+
+DATA = Path(__file__).parent / "data"
+
+
+def builtin_inject_config() -> dict[str, Any]:
+    """The injector config of the built-in profile (what ConfigMap istio-sidecar-injector holds)."""
+    return {
+        "policy": "enabled",
+        "defaultTemplates": ["sidecar"],
+        "alwaysInjectSelector": [],
+        "neverInjectSelector": [],
+        "injectedAnnotations": {},
+        "templates": {"sidecar": (DATA / "sidecar.tpl").read_text(encoding="utf-8")},
+    }
+
+
+def settings_for(opts: Options) -> Settings:
+    from meshctl.sidecar.config.settings import load_settings
+
+    return load_settings(
+        opts.inject_config_file or builtin_inject_config(),
+        opts.values_file or DATA / "values.yaml",
+        opts.mesh_config_file or DATA / "mesh.yaml",
+        opts.operator_file,
+        revision=opts.revision,
+        native_sidecars=opts.native_sidecars_enabled,
+        compliance_policy=opts.compliance_policy,
+        hub=opts.hub,
+        tag=opts.tag,
+        proxy_image=opts.proxy_image,
+        proxy_init_image=opts.proxy_init_image,
+    )

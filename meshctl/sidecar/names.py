@@ -1,0 +1,49 @@
+"""Every name Istio's injection writes or reads: containers, volumes, annotations, labels, env.
+
+One place for each: the injector, the post-processing, un-injection and the policy import them
+from here. (The templates in ``config/data`` spell them too: that is their language.)
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- containers and volumes the templates add ---------------------------------------------
+PROXY: Final = "istio-proxy"
+INIT: Final = "istio-init"
+VALIDATION: Final = "istio-validation"
+CORE_DUMP: Final = "enable-core-dump"
+#: volumes Istio's sidecar template adds (what the former ``istioctl kube-uninject`` removed by
+#: name from pods without a status annotation)
+SIDECAR_VOLUMES: Final = ("istio-certs", "istio-data", "istio-envoy", "istio-token",
+                          "istiod-ca-cert", "istio-podinfo")  # fmt: skip
+
+# --- annotations ---------------------------------------------------------------------------
+INJECT: Final = "sidecar.istio.io/inject"  # also a label
+STATUS: Final = "sidecar.istio.io/status"
+OVERRIDES: Final = "proxy.istio.io/overrides"
+PROXY_CONFIG: Final = "proxy.istio.io/config"
+NATIVE_SIDECAR: Final = "sidecar.istio.io/nativeSidecar"
+TEMPLATES: Final = "inject.istio.io/templates"
+IMAGE_TYPE: Final = "sidecar.istio.io/proxyImageType"
+INTERCEPTION_MODE: Final = "sidecar.istio.io/interceptionMode"
+REWRITE_PROBES: Final = "sidecar.istio.io/rewriteAppHTTPProbers"
+STATUS_PORT: Final = "status.sidecar.istio.io/port"
+MERGE_METRICS: Final = "prometheus.istio.io/merge-metrics"
+SECURE_METRICS_PORT: Final = "prometheus.istio.io/secure-port"
+MULTUS_NETWORKS: Final = "k8s.v1.cni.cncf.io/networks"
+
+# --- labels --------------------------------------------------------------------------------
+NETWORK: Final = "topology.istio.io/network"
+#: labels Istio's templates write on the pod
+TEMPLATE_LABELS: Final = ("security.istio.io/tlsMode", "service.istio.io/canonical-name",
+                          "service.istio.io/canonical-revision", NETWORK,
+                          "networking.istio.io/tunnel")  # fmt: skip
+
+# --- values --------------------------------------------------------------------------------
+#: the Multus network Istio CNI adds to a pod's networks
+ISTIO_CNI_NETWORK: Final = "default/istio-cni"
+
+# --- environment variables of istio-proxy --------------------------------------------------
+APP_PROBERS_ENV: Final = "ISTIO_KUBE_APP_PROBERS"
+PROMETHEUS_ENV: Final = "ISTIO_PROMETHEUS_ANNOTATIONS"

@@ -1,0 +1,330 @@
+"""Un-injection: take a previous injection out of a pod, driven by ``sidecar.istio.io/status``.
+
+The status annotation names what the templates added (init containers, containers, volumes,
+image pull secrets). Those are removed, and what the post-processing rewrote is put back:
+
+* app probes and lifecycle hooks get their original action back from ``ISTIO_KUBE_APP_PROBERS``;
+* Prometheus annotations get their original values back from ``ISTIO_PROMETHEUS_ANNOTATIONS``
+  (or are removed when they only point at the agent);
+* containers the user had customized (``proxy.istio.io/overrides``) are restored: ``istio-proxy``
+  into ``containers`` (where a user declares it), others where they were recorded;
+* the metadata Istio's templates write is removed: ``istio.io/rev``, the default-container
+  annotations when they name the first app container, the labels ``security.istio.io/tlsMode``,
+  ``service.istio.io/canonical-*``, ``topology.istio.io/network``,
+  ``networking.istio.io/tunnel``, and in CNI mode (an ``istio-validation`` init container) the
+  interception annotations whose value is the one the template derives from the defaults.
+
+With ``mark_disabled`` the result also behaves like Istio's former ``istioctl kube-uninject``:
+every ``*sidecar.istio.io*`` annotation goes, the label ``sidecar.istio.io/inject: "false"`` is
+set, and DNS search domains containing ``global`` are dropped.
+
+A pod without the status annotation is returned unchanged (``None``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from meshctl.manifests.find import get_path
+from meshctl.sidecar.config.meshconfig import status_port
+from meshctl.sidecar.config.settings import Settings
+from meshctl.sidecar.names import (
+    APP_PROBERS_ENV,
+    CORE_DUMP,
+    INIT,
+    ISTIO_CNI_NETWORK,
+    MULTUS_NETWORKS,
+    OVERRIDES,
+    PROMETHEUS_ENV,
+    PROXY,
+    SIDECAR_VOLUMES,
+    STATUS,
+    TEMPLATE_LABELS,
+    VALIDATION,
+)
+from meshctl.sidecar.workload import metadata_path, pod_context, replace_path
+
+_PROBES: Final = {"readyz": "readinessProbe", "livez": "livenessProbe",
+                  "startupz": "startupProbe"}
+#: What Istio's former kube-uninject removed by name, for pods without a status annotation.
+LEGACY_STATUS: Final[Mapping[str, Any]] = {
+    "initContainers": [INIT, VALIDATION, CORE_DUMP],
+    "containers": [PROXY],
+    "volumes": list(SIDECAR_VOLUMES),
+}
+_HOOKS: Final = {"prestopz": "preStop", "poststartz": "postStart"}
+_ACTIONS: Final = ("httpGet", "tcpSocket", "grpc", "exec")
+
+
+def _json(value: Any) -> Any:
+    try:
+        return json.loads(str(value))
+    except ValueError:
+        return None
+
+
+def _env(container: Mapping[str, Any] | None, name: str) -> Any:
+    for env in (container or {}).get("env") or ():
+        if isinstance(env, Mapping) and env.get("name") == name:
+            return env.get("value")
+    return None
+
+
+def _names(value: Any) -> set[str]:
+    return {n for n in value or () if isinstance(n, str)}
+
+
+def _cni_defaults(values: Mapping[str, Any], mesh: Mapping[str, Any]) -> dict[str, str]:
+    """The interception annotations the sidecar template writes in CNI mode by default."""
+    glob = values.get("global")
+    proxy = glob.get("proxy") if isinstance(glob, Mapping) else None
+    proxy = proxy if isinstance(proxy, Mapping) else {}
+
+    def v(key: str) -> str:
+        value = proxy.get(key)
+        return "" if value is None else str(value)
+
+    port = str(proxy.get("statusPort", status_port(mesh)))
+    excluded = [p.strip() for p in v("excludeInboundPorts").split(",") if p.strip()]
+    if port not in ("", "0") and port not in excluded:
+        excluded.append(port)
+    pc = mesh.get("defaultConfig") or {}
+    mode = pc.get("interceptionMode") or "REDIRECT"
+    return {
+        "sidecar.istio.io/interceptionMode": str(mode),
+        "traffic.sidecar.istio.io/includeOutboundIPRanges": v("includeIPRanges"),
+        "traffic.sidecar.istio.io/excludeOutboundIPRanges": v("excludeIPRanges"),
+        "traffic.sidecar.istio.io/includeInboundPorts": v("includeInboundPorts"),
+        "traffic.sidecar.istio.io/excludeInboundPorts": ",".join(excluded),
+        "traffic.sidecar.istio.io/includeOutboundPorts": v("includeOutboundPorts"),
+        "traffic.sidecar.istio.io/excludeOutboundPorts": v("excludeOutboundPorts"),
+    }
+
+
+def _restore_probe(probe: Any, original: Mapping[str, Any], ports: Mapping[Any, str]) -> Any:
+    """The probe with its original action; a port number the container names goes back to its
+    name (Istio resolved named ports to numbers, the probe most likely named it)."""
+    if not isinstance(probe, Mapping):
+        return probe
+    restored = {k: v for k, v in probe.items() if k not in _ACTIONS}
+    for action in _ACTIONS:
+        if isinstance(original.get(action), Mapping):
+            act = {k: v for k, v in original[action].items() if v is not None}
+            if action != "grpc" and act.get("port") in ports:
+                act["port"] = ports[act["port"]]
+            restored[action] = act
+    return restored
+
+
+def _restore_probes(items: list[Any], probers: Mapping[str, Any]) -> list[Any]:
+    out = []
+    for c in items:
+        if not isinstance(c, Mapping):
+            out.append(c)
+            continue
+        name = c.get("name")
+        numbers = [p.get("containerPort") for p in c.get("ports") or [] if isinstance(p, Mapping)]
+        ports = {p["containerPort"]: p["name"] for p in c.get("ports") or []
+                 if isinstance(p, Mapping) and p.get("name") and
+                 numbers.count(p.get("containerPort")) == 1}
+        new = dict(c)
+        for kind, field in _PROBES.items():
+            original = probers.get(f"/app-health/{name}/{kind}")
+            if isinstance(original, Mapping):
+                current = new.get(field)
+                if not isinstance(current, Mapping):  # as Istio's kube-uninject rebuilt it
+                    current = {k: v for k, v in original.items() if k == "timeoutSeconds"}
+                new[field] = _restore_probe(current, original, ports)
+        lifecycle = new.get("lifecycle")
+        if isinstance(lifecycle, Mapping):
+            hooks = dict(lifecycle)
+            for kind, field in _HOOKS.items():
+                original = probers.get(f"/app-lifecycle/{name}/{kind}")
+                if isinstance(original, Mapping) and field in hooks:
+                    hooks[field] = _restore_probe(hooks[field], original, ports)
+            new["lifecycle"] = hooks
+        out.append(new)
+    return out
+
+
+def _without_network(value: str, network: str) -> str | None:
+    """``appendMultusNetwork`` undone: the annotation without Istio's CNI network."""
+    if value.strip() == network:
+        return None
+    if value.rstrip().endswith("]"):
+        nets = _json(value)
+        if not isinstance(nets, list):
+            return value
+        ns, _, name = network.rpartition("/")
+        kept = [n for n in nets if not (isinstance(n, Mapping) and n.get("name") == name
+                                        and (n.get("namespace") or "") == ns)]
+        if len(kept) == len(nets):
+            return value
+        suffix = (f', {{"name": "{name}", "namespace": "{ns}"}}' if ns
+                  else f', {{"name": "{name}"}}')
+        return value.replace(suffix, "", 1) if suffix in value else json.dumps(kept)
+    parts = [p for p in value.split(",") if p.strip() != network]
+    return ",".join(parts).strip() or None
+
+
+def _template_labels(labels: Mapping[str, Any], ctx_name: str,
+                     values: Mapping[str, Any]) -> dict[str, str]:
+    """The labels the sidecar template writes when the pod does not set them."""
+    def first(*keys: str) -> str:
+        for key in keys:
+            if labels.get(key):
+                return str(labels[key])
+        return ""
+
+    glob = values.get("global")
+    network = glob.get("network") if isinstance(glob, Mapping) else None
+    name = first("app.kubernetes.io/name", "app") or ctx_name
+    return {
+        "security.istio.io/tlsMode": "istio",
+        "networking.istio.io/tunnel": "http",
+        "service.istio.io/canonical-name": name[:63].strip("-_."),
+        "service.istio.io/canonical-revision": first("app.kubernetes.io/version", "version")
+        or "latest",
+        "topology.istio.io/network": str(network or ""),
+    }
+
+
+def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping[str, Any],
+                 values: Mapping[str, Any], *, owner_name: str = "",
+                 mark_disabled: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The pod's ``(metadata, spec)`` without the injection, or None if it was not injected."""
+    annotations = dict(meta.get("annotations") or {})
+    status = _json(annotations.get(STATUS)) if STATUS in annotations else None
+    has_proxy = any(isinstance(c, Mapping) and c.get("name") == PROXY
+                    for c in spec.get("containers") or ())
+    if not isinstance(status, Mapping) and mark_disabled and has_proxy:
+        status = LEGACY_STATUS  # istioctl kube-uninject went by the well-known names
+    if not isinstance(status, Mapping):
+        return None
+    labels = dict(meta.get("labels") or {})
+    new_spec = dict(spec)
+    containers = [c for c in spec.get("containers") or [] if isinstance(c, Mapping)]
+    inits = [c for c in spec.get("initContainers") or [] if isinstance(c, Mapping)]
+    proxy = next((c for c in (*containers, *inits) if c.get("name") == PROXY), None)
+    cni = any(c.get("name") == VALIDATION for c in inits)
+
+    probers = _json(_env(proxy, APP_PROBERS_ENV))
+    if isinstance(probers, Mapping):
+        containers = _restore_probes(containers, probers)
+        inits = _restore_probes(inits, probers)
+
+    added_containers = _names(status.get("containers"))
+    added_inits = _names(status.get("initContainers"))
+    containers = [c for c in containers if c.get("name") not in added_containers | {PROXY}]
+    inits = [c for c in inits if c.get("name") not in added_inits]
+
+    overrides = _json(annotations.get(OVERRIDES)) if OVERRIDES in annotations else None
+    if isinstance(overrides, Mapping):
+        for field in ("containers", "initContainers"):
+            for c in overrides.get(field) or ():
+                if not isinstance(c, Mapping):
+                    continue
+                restored = {**c}
+                restored.setdefault("image", "auto")
+                if not restored.get("resources"):
+                    restored.pop("resources", None)
+                if field == "containers" or c.get("name") == PROXY:
+                    containers.append(restored)
+                else:
+                    inits.append(restored)
+    for field, items in (("containers", containers), ("initContainers", inits)):
+        if items or field == "containers":
+            new_spec[field] = items
+        else:
+            new_spec.pop(field, None)
+
+    for field, key in (("volumes", "volumes"), ("imagePullSecrets", "imagePullSecrets")):
+        added = _names(status.get(key))
+        if added and isinstance(spec.get(field), list):
+            kept = [v for v in spec[field]
+                    if not (isinstance(v, Mapping) and v.get("name") in added)]
+            if kept:
+                new_spec[field] = kept
+            else:
+                new_spec.pop(field, None)
+
+    # metadata written by the templates and the post-processing
+    target = str(status_port(mesh))
+    prometheus = _json(_env(proxy, PROMETHEUS_ENV))
+    if annotations.get("prometheus.io/port") == target:
+        for key in ("prometheus.io/port", "prometheus.io/path", "prometheus.io/scrape"):
+            annotations.pop(key, None)
+        if isinstance(prometheus, Mapping):
+            targets = [t for t in prometheus.get("targets") or () if isinstance(t, Mapping)]
+            if targets:
+                annotations["prometheus.istio.io/scrape-targets"] = ",".join(
+                    f"{t.get('port')}:{t.get('path')}" for t in targets)
+            for key in ("scrape",) if targets else ("scrape", "path", "port"):
+                if prometheus.get(key):
+                    annotations[f"prometheus.io/{key}"] = str(prometheus[key])
+    for key in (STATUS, OVERRIDES):
+        annotations.pop(key, None)
+    if annotations.get("istio.io/rev") == (status.get("revision") or "default"):
+        annotations.pop("istio.io/rev")
+    app = next((c.get("name") for c in containers if c.get("name") != PROXY), None)
+    for key in ("kubectl.kubernetes.io/default-container",
+                "kubectl.kubernetes.io/default-logs-container"):
+        if app is not None and annotations.get(key) == app:
+            annotations.pop(key)
+    if cni:
+        for key, default in _cni_defaults(values, mesh).items():
+            if key in annotations and str(annotations[key]) == default:
+                annotations.pop(key)
+        if MULTUS_NETWORKS in annotations:
+            rest = _without_network(str(annotations[MULTUS_NETWORKS]), ISTIO_CNI_NETWORK)
+            if rest is None:
+                annotations.pop(MULTUS_NETWORKS)
+            else:
+                annotations[MULTUS_NETWORKS] = rest
+    defaults = _template_labels(labels, owner_name or str(meta.get("name") or ""), values)
+    for key in TEMPLATE_LABELS:
+        if key in labels and str(labels[key]) == defaults[key]:
+            labels.pop(key)
+
+    if mark_disabled:
+        annotations = {k: v for k, v in annotations.items() if "sidecar.istio.io" not in k}
+        labels["sidecar.istio.io/inject"] = "false"
+        dns = new_spec.get("dnsConfig")
+        if isinstance(dns, Mapping) and isinstance(dns.get("searches"), list):
+            new_spec["dnsConfig"] = {**dns, "searches": [s for s in dns["searches"]
+                                                         if "global" not in str(s)]}
+
+    new_meta = dict(meta)
+    for key, value in (("annotations", annotations), ("labels", labels)):
+        if value:
+            new_meta[key] = value
+        else:
+            new_meta.pop(key, None)
+    return new_meta, new_spec
+
+
+def uninject_workload(obj: dict[str, Any], pod_path: tuple[str, ...], settings: Settings, *,
+                      mark_disabled: bool = False) -> dict[str, Any]:
+    """``obj`` without its previous injection (:func:`uninject_pod` on its pod template); ``obj``
+    itself when it was not injected. With ``mark_disabled``, also behave like Istio's former
+    ``istioctl kube-uninject``."""
+    meta_path = metadata_path(obj, pod_path, settings.cronjob_metadata_on_job_template)
+    spec_path = (*pod_path, "spec")
+    meta = get_path(obj, meta_path)
+    spec = get_path(obj, spec_path)
+    if not isinstance(meta, Mapping) or not isinstance(spec, Mapping):
+        return obj
+    ctx = pod_context(obj, pod_path, meta)
+    result = uninject_pod(meta, spec, settings.mesh, settings.values,
+                          owner_name=ctx.name, mark_disabled=mark_disabled)
+    if result is None:
+        return obj
+    new_meta, new_spec = result
+    new_obj = replace_path(obj, spec_path, new_spec)
+    if new_meta or len(meta_path) == 1:
+        return replace_path(new_obj, meta_path, new_meta)
+    parent = dict(get_path(new_obj, meta_path[:-1]) or {})  # a template left without metadata
+    parent.pop(meta_path[-1], None)
+    return replace_path(new_obj, meta_path[:-1], parent)

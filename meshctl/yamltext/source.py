@@ -1,0 +1,416 @@
+"""Parse ONE YAML (or JSON) document into plain data plus a position index of its nodes.
+
+Why a composer of our own: ruamel's composer returns the same node object for an alias as for
+its anchor, so an alias site has no position; the edit engine must know where every alias is
+(a change must never reach through one). We drive ruamel's C parser (libyaml) event by event and
+build small slotted nodes that carry character offsets into ``text`` and, alongside, the plain
+data. Event-level parsing with the C parser is faster than ruamel's C composer, whose tag
+resolution calls back into Python for every scalar.
+
+Data is read the way ruamel's safe loader reads YAML 1.2 core types, with these choices:
+
+* timestamps stay strings (Kubernetes wants strings; no ``datetime``);
+* merge keys ``<<`` are resolved (local keys win; among merged mappings the earlier wins);
+* duplicate keys: the LAST one wins, as in go-yaml's non-strict ``Unmarshal`` (what Istio's
+  ``kube-inject`` uses); the edit engine keeps the shadowed entries in mind;
+* mapping keys that are not strings become strings (``1`` -> ``"1"``, ``true`` -> ``"true"``),
+  as sigs.k8s.io/yaml does when converting to JSON;
+* explicit standard tags (``!!str``, ``!!int``...) are honoured; other tags are ignored;
+* an empty or comment-only document gives ``None``.
+
+Offsets: libyaml marks count characters (a CRLF counts two), so ``start``/``end`` index ``text``
+directly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from _ruamel_yaml import CParser
+from ruamel.yaml.cyaml import CSafeLoader
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+
+class YamlSyntaxError(Exception):
+    """The document is not valid YAML (or uses something we cannot represent as data).
+
+    ``line`` and ``column`` are 1-based and relative to the text given to ``load_document``.
+    """
+
+    def __init__(self, problem: str, line: int, column: int) -> None:
+        super().__init__(f"line {line}, column {column}: {problem}")
+        self.problem = problem
+        self.line = line
+        self.column = column
+
+
+# --- nodes ---------------------------------------------------------------------------------
+
+
+class Node:
+    """A node of the source. ``start``/``end`` are offsets into the document text; ``start``
+    includes a node's anchor and tag. ``data`` is the plain value (shared with the document's
+    ``data``; never mutate it)."""
+
+    __slots__ = ("start", "end", "anchor", "data")
+
+    start: int
+    end: int
+    anchor: str | None
+    data: Any
+
+
+class ScalarNode(Node):
+    """``style``: ``''`` plain, ``"'"``, ``'"'``, ``'|'`` literal, ``'>'`` folded."""
+
+    __slots__ = ("value", "style", "tag")
+
+    value: str
+    style: str
+    tag: str | None
+
+
+class MapNode(Node):
+    """``entries``: (key node, value node, key string) in source order, duplicates and ``<<``
+    merge entries included. ``merges``: indexes of the merge entries. ``merged``: the data of
+    keys that come only from merges (not written locally). ``merge_keys``: every key any merge
+    source provides."""
+
+    __slots__ = ("flow", "entries", "merges", "merged", "merge_keys")
+
+    flow: bool
+    entries: list[tuple[Node, Node, str]]
+    merges: list[int]
+    merged: dict[str, Any]
+    merge_keys: frozenset[str]
+
+
+class SeqNode(Node):
+    __slots__ = ("flow", "items")
+
+    flow: bool
+    items: list[Node]
+
+
+class AliasNode(Node):
+    """An alias site (``*name``): its own position, the anchored node it refers to, and an
+    independent copy of that node's data."""
+
+    __slots__ = ("target",)
+
+    target: Node
+
+
+class SourceDoc:
+    """One parsed document: its text, its data and the root of its position index.
+
+    ``anchored`` lists nodes that carry an anchor and ``aliases`` every alias site (both empty
+    for nearly every Kubernetes document, which lets the edit engine skip alias bookkeeping).
+    """
+
+    __slots__ = ("text", "data", "root", "anchored", "aliases")
+
+    def __init__(
+        self,
+        text: str,
+        data: Any,
+        root: Node | None,
+        anchored: list[Node],
+        aliases: list[AliasNode],
+    ) -> None:
+        self.text = text
+        self.data = data
+        self.root = root
+        self.anchored = anchored
+        self.aliases = aliases
+
+    def __repr__(self) -> str:
+        return f"SourceDoc({self.text[:40]!r}...)"
+
+    def offset_of(self, path: tuple[str | int, ...]) -> int | None:
+        """Offset in :attr:`text` of the node at ``path`` (mapping keys, list indexes): the
+        key of the last step when it is a mapping key, else the node itself; None when the
+        path does not lead anywhere."""
+        node = self.root
+        last = len(path) - 1
+        for i, step in enumerate(path):
+            if isinstance(node, MapNode):
+                found = None
+                for key_node, value_node, key in node.entries:
+                    if key == step:
+                        found = key_node if i == last else value_node
+                if found is None:
+                    return None
+                node = found
+            elif isinstance(node, SeqNode) and isinstance(step, int) and step < len(node.items):
+                node = node.items[step]
+            else:
+                return None
+        return None if node is None else int(node.start)
+
+
+# --- scalar resolution (ruamel's YAML 1.2 table, read once) --------------------------------
+
+TAG_STR: Final = "tag:yaml.org,2002:str"
+TAG_INT: Final = "tag:yaml.org,2002:int"
+TAG_FLOAT: Final = "tag:yaml.org,2002:float"
+TAG_BOOL: Final = "tag:yaml.org,2002:bool"
+TAG_NULL: Final = "tag:yaml.org,2002:null"
+TAG_MERGE: Final = "tag:yaml.org,2002:merge"
+
+#: first character -> [(tag, compiled regex)], exactly as ruamel's safe loader resolves plain
+#: scalars.
+_RESOLVERS: Final[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
+    k: list(v) for k, v in CSafeLoader.yaml_implicit_resolvers.items() if k
+}
+
+
+def _to_int(v: str) -> int:
+    s = v.replace("_", "")
+    sign = 1
+    if s[:1] in "+-":
+        if s[0] == "-":
+            sign = -1
+        s = s[1:]
+    if s.startswith("0b"):
+        return sign * int(s[2:], 2)
+    if s.startswith("0x"):
+        return sign * int(s[2:], 16)
+    if s.startswith("0o"):
+        return sign * int(s[2:], 8)
+    return sign * int(s)
+
+
+def _to_float(v: str) -> float:
+    s = v.replace("_", "").lower()
+    if s.endswith(".inf"):
+        return float("-inf") if s[0] == "-" else float("inf")
+    if s.endswith(".nan"):
+        return float("nan")
+    return float(s)
+
+
+def _construct(tag: str, v: str) -> Any:
+    if tag == TAG_INT:
+        return _to_int(v)
+    if tag == TAG_FLOAT:
+        return _to_float(v)
+    if tag == TAG_BOOL:
+        return v[0] in "tTyY"
+    if tag == TAG_NULL:
+        return None
+    return v  # str, timestamp (kept as text), binary, merge/value outside a key, custom tags
+
+
+def _resolve_plain(v: str) -> Any:
+    rs = _RESOLVERS.get(v[0])
+    if rs is None:
+        return v
+    for tag, rx in rs:
+        if rx.match(v):
+            return _construct(tag, v)
+    return v
+
+
+def _explicit(tag: str, v: str) -> Any:
+    try:
+        return _construct(tag, v)
+    except ValueError:
+        return v
+
+
+def _key_string(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if k is True:
+        return "true"
+    if k is False:
+        return "false"
+    if k is None:
+        return "null"
+    return repr(k) if isinstance(k, float) else str(k)
+
+
+def copy_data(v: Any) -> Any:
+    """Deep copy of plain data (much cheaper than copy.deepcopy)."""
+    if isinstance(v, dict):
+        return {k: copy_data(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [copy_data(x) for x in v]
+    return v
+
+
+# --- composer ------------------------------------------------------------------------------
+
+
+def _err(problem: str, mark: Any) -> YamlSyntaxError:
+    return YamlSyntaxError(problem, mark.line + 1, mark.column + 1)
+
+
+def load_document(text: str) -> SourceDoc:
+    """Parse one document's source (``---``, ``%YAML``, ``...``, comments and CRLF allowed)."""
+    parser = CParser(text)
+    try:
+        return _compose(text, parser)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "invalid YAML"
+        if mark is None:
+            raise YamlSyntaxError(problem, 1, 1) from None
+        raise _err(problem, mark) from None
+    finally:
+        parser.dispose()
+
+
+def _compose(text: str, parser: Any) -> SourceDoc:
+    get = parser.get_event
+    anchors: dict[str, Node] = {}
+    anchored: list[Node] = []
+    aliases: list[AliasNode] = []
+
+    def node(ev: Any) -> Node:
+        cls = ev.__class__
+        n: Node
+        if cls is ScalarEvent:
+            sc = n = ScalarNode()
+            sc.start = ev.start_mark.index
+            sc.end = ev.end_mark.index
+            v = sc.value = ev.value
+            st = sc.style = ev.style or ""
+            tag = sc.tag = ev.tag
+            if tag is None or tag == "!":
+                if st:
+                    sc.data = v
+                elif v:
+                    sc.data = _resolve_plain(v)
+                else:
+                    sc.data = None
+            else:
+                sc.data = _explicit(tag, v)
+        elif cls is MappingStartEvent:
+            n = mapping(ev)
+        elif cls is SequenceStartEvent:
+            s = SeqNode()
+            s.start = ev.start_mark.index
+            s.flow = bool(ev.flow_style)
+            items: list[Node] = []
+            data: list[Any] = []
+            ev2 = get()
+            while ev2.__class__ is not SequenceEndEvent:
+                c = node(ev2)
+                items.append(c)
+                data.append(c.data)
+                ev2 = get()
+            s.end = ev2.end_mark.index
+            s.items = items
+            s.data = data
+            n = s
+        elif cls is AliasEvent:
+            target = anchors.get(ev.anchor)
+            if target is None:
+                raise _err(f"found undefined alias {ev.anchor!r}", ev.start_mark)
+            a = AliasNode()
+            a.start = ev.start_mark.index
+            a.end = ev.end_mark.index
+            a.anchor = None
+            a.target = target
+            a.data = copy_data(target.data)
+            aliases.append(a)
+            return a
+        else:  # pragma: no cover - the parser guarantees node events here
+            raise _err(f"unexpected {cls.__name__}", ev.start_mark)
+        anchor = n.anchor = ev.anchor
+        if anchor is not None:
+            anchors[anchor] = n
+            anchored.append(n)
+        return n
+
+    def mapping(ev: Any) -> MapNode:
+        m = MapNode()
+        m.start = ev.start_mark.index
+        m.flow = bool(ev.flow_style)
+        entries: list[tuple[Node, Node, str]] = []
+        data: dict[str, Any] = {}
+        merges: list[int] = []
+        ev2 = get()
+        while ev2.__class__ is not MappingEndEvent:
+            kev = ev2
+            k = node(kev)
+            v = node(get())
+            if isinstance(k, ScalarNode):
+                if k.style == "" and k.value == "<<" and k.tag is None:
+                    merges.append(len(entries))
+                    entries.append((k, v, "<<"))
+                    ev2 = get()
+                    continue
+                ks = _key_string(k.data)
+            elif isinstance(k, AliasNode) and not isinstance(k.data, (dict, list)):
+                ks = _key_string(k.data)
+            else:
+                raise _err(
+                    "a mapping or sequence as a mapping key is not supported", kev.start_mark
+                )
+            entries.append((k, v, ks))
+            data[ks] = v.data
+            ev2 = get()
+        m.end = ev2.end_mark.index
+        m.entries = entries
+        m.merges = merges
+        if merges:
+            _merge(m, data, ev)
+        else:
+            m.merged = _EMPTY
+            m.merge_keys = frozenset()
+        m.data = data
+        return m
+
+    ev = get()  # StreamStart
+    ev = get()
+    if ev.__class__ is StreamEndEvent:
+        return SourceDoc(text, None, None, anchored, aliases)
+    if ev.__class__ is not DocumentStartEvent:  # pragma: no cover
+        raise _err("expected a document", ev.start_mark)
+    root = node(get())
+    get()  # DocumentEnd
+    ev = get()
+    if ev.__class__ is not StreamEndEvent:
+        raise _err("expected a single document, found another one", ev.start_mark)
+    return SourceDoc(text, root.data, root, anchored, aliases)
+
+
+_EMPTY: Final[dict[str, Any]] = {}
+
+
+def _merge(m: MapNode, local: dict[str, Any], ev: Any) -> None:
+    """Resolve ``<<`` entries of ``m`` into ``local`` (which holds the local keys)."""
+    merged: dict[str, Any] = {}
+    for i in m.merges:
+        v = m.entries[i][1]
+        sources = v.items if isinstance(v, SeqNode) else [v]
+        for src in sources:
+            d = src.data
+            if not isinstance(d, dict) or not isinstance(src, (MapNode, AliasNode)):
+                raise _err("expected a mapping or a list of mappings for merging", ev.start_mark)
+            for k, x in d.items():
+                if k not in merged:
+                    merged[k] = x
+    m.merge_keys = frozenset(merged)
+    only = {k: copy_data(x) for k, x in merged.items() if k not in local}
+    m.merged = only
+    if only:
+        # Merged keys first, then local ones (the order PyYAML and ruamel produce).
+        data = dict(only)
+        data.update(local)
+        local.clear()
+        local.update(data)
