@@ -9,8 +9,6 @@ import pytest
 
 from meshctl.gotemplate.gotpl_adapter import compile_template
 from meshctl.gotemplate.types import (
-    OBJECT_META,
-    POD_SPEC,
     GoDuration,
     GoEnum,
     GoMap,
@@ -20,6 +18,7 @@ from meshctl.gotemplate.types import (
 from meshctl.gotemplate.values import go_sprint
 from meshctl.sidecar.config.meshconfig import MESH_CONFIG, PROXY_CONFIG
 from meshctl.sidecar.funcs import gotpl_functions
+from meshctl.sidecar.kubetypes import OBJECT_META, POD_SPEC
 
 TEMPLATE_FUNCTIONS = gotpl_functions()
 

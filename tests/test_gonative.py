@@ -35,9 +35,7 @@ from hypothesis import strategies as st
 from meshctl.gotemplate.compiler import Unsupported, compile_template
 from meshctl.gotemplate.native import HELPERS
 from meshctl.gotemplate.types import (
-    CONTAINER,
     GENERIC,
-    OBJECT_META,
     GoDuration,
     GoEnum,
     GoMap,
@@ -46,6 +44,7 @@ from meshctl.gotemplate.types import (
     ProtoView,
 )
 from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
+from meshctl.sidecar.kubetypes import CONTAINER, OBJECT_META
 
 TEMPLATE_FUNCTIONS = gotpl_functions()
 

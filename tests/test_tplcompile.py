@@ -18,9 +18,11 @@ import gotpl
 import pytest
 import yaml
 
-from meshctl.gotemplate.compiler import FastTemplate, Unsupported, compile_template
-from meshctl.gotemplate.types import OBJECT_META, GoMap, GoStruct
+from meshctl.gotemplate.compiler import Unsupported, compile_template
+from meshctl.gotemplate.fast import FastTemplate
+from meshctl.gotemplate.types import GoMap, GoStruct
 from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
+from meshctl.sidecar.kubetypes import OBJECT_META
 from meshctl.sidecar.render import Renderer
 
 TEMPLATE_FUNCTIONS = gotpl_functions()

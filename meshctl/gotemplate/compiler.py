@@ -9,20 +9,20 @@ numbers; argument checks: the prepared function registry), so the compiled code 
 gotpl's evaluator in speed only.
 
 Anything whose gotpl behaviour the compiler does not reproduce exactly raises
-:class:`Unsupported` at compile time (the caller keeps gotpl for that template). At render time
-:class:`FastTemplate` falls back to gotpl whenever the compiled code raises: errors (and their
-messages) always come from gotpl, and an unforeseen difference can only cost time, never give a
-wrong result. Not supported: sandboxes, budgets, ``missingkey`` and format modes other than the
-defaults, context functions, ``break``/``continue`` nested inside an ``if``/``with`` (gotpl
-leaks scopes there), and a variable read in a ``range`` body before its redeclaration in the same
+:class:`Unsupported` at compile time (the caller keeps gotpl for that template). At render
+time :class:`~meshctl.gotemplate.fast.FastTemplate` falls back to gotpl whenever the compiled
+code raises: errors (and their messages) always come from gotpl, and an unforeseen difference
+can only cost time, never give a wrong result. Not supported: sandboxes, budgets,
+``missingkey`` and format modes other than the defaults, context functions,
+``break``/``continue`` nested inside an ``if``/``with`` (gotpl leaks scopes there), and a
+variable read in a ``range`` body before its redeclaration in the same
 body (gotpl keeps the previous iteration's value).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import gotpl
 from gotpl.parse.nodes import (
@@ -51,191 +51,35 @@ from gotpl.parse.nodes import (
     WithNode,
 )
 from gotpl.parse.parser import parse_template
-from gotpl.runtime.awaitables import reject_awaitable
 from gotpl.runtime.callables import (
-    CallSpec,
     PreparedFunctionRegistry,
-    invoke_prepared_template_function,
-    invoke_template_function,
 )
 from gotpl.runtime.context import ContextFunction
-from gotpl.runtime.results import unwrap_function_result
-from gotpl.runtime.sync_vm import _range_entries, format_value
 from gotpl.runtime.values import (
-    INVALID,
-    UNTYPED_NIL,
-    ValueAdapter,
-    is_bound_method,
     number_value,
 )
 
-from meshctl.gotemplate.types import GoEnum, GoMap, GoStruct, GoWrapper, ProtoView
+from meshctl.gotemplate import gotpl_runtime
+from meshctl.records import Frozen
 
-__all__ = ["CompiledTemplate", "FastTemplate", "Unsupported", "compile_template"]
+__all__ = ["CompiledTemplate", "Unsupported", "compile_template"]
 
 
 class Unsupported(Exception):
     """The template uses something the compiler does not reproduce exactly: keep gotpl."""
 
 
-class _RenderError(Exception):
-    """Raised by compiled code where gotpl would fail; the caller re-renders with gotpl."""
-
-
-_ADAPTER: Final = ValueAdapter("default")
-_adapter_lookup: Final = _ADAPTER.lookup
-_is_true: Final = _ADAPTER.is_true
-#: result types that are neither awaitable nor a gotpl ``FunctionResult``
-_PLAIN: Final = frozenset({str, bool, int, float, type(None), list, dict, tuple, GoMap})
-#: data-model classes whose lookup is their ``__gotemplate_lookup__`` (what the adapter calls)
-_VIEWS: Final = frozenset({GoStruct, ProtoView, GoMap, GoEnum, GoWrapper})
-
-
-def _look(value: Any, name: str) -> Any:
-    """``ValueAdapter.lookup``, with its plain-``dict`` and data-model cases inlined."""
-    cls = value.__class__
-    if cls is dict:
-        return value.get(name, INVALID)
-    if cls in _VIEWS:
-        try:
-            return value.__gotemplate_lookup__(name)
-        except (AttributeError, KeyError):
-            return INVALID
-    return _adapter_lookup(value, name)
-
-
-def _method(value: Any, name: str) -> Any:
-    """gotpl calls a bound method found mid-chain or as an argument with no arguments."""
-    result = invoke_template_function(name, value, [])
-    return unwrap_function_result(reject_awaitable(result))
-
-
-def _lookm(value: Any, name: str) -> Any:
-    """A lookup whose bound-method result is called (intermediate fields, arguments)."""
-    cls = value.__class__
-    if cls is dict:
-        result = value.get(name, INVALID)
-    elif cls in _VIEWS:
-        try:
-            result = value.__gotemplate_lookup__(name)
-        except (AttributeError, KeyError):
-            return INVALID
-    else:
-        result = _adapter_lookup(value, name)
-    if callable(result) and is_bound_method(result):
-        return _method(result, name)
-    return result
-
-
-def _chain(value: Any, names: tuple[str, ...]) -> Any:
-    """``_lookup_chain`` with every step's bound method called (arguments, a final value)."""
-    for name in names:
-        cls = value.__class__
-        if cls is dict:
-            value = value.get(name, INVALID)
-        elif cls in _VIEWS:
-            try:
-                value = value.__gotemplate_lookup__(name)
-            except (AttributeError, KeyError):
-                value = INVALID
-        else:
-            value = _adapter_lookup(value, name)
-        if callable(value) and is_bound_method(value):
-            value = _method(value, name)
-    return value
-
-
-def _chain_raw(value: Any, names: tuple[str, ...]) -> Any:
-    """``_lookup_chain`` as gotpl evaluates an operand: the last value is not called."""
-    return _look(_chain(value, names[:-1]), names[-1])
-
-
-def _truth(value: Any) -> bool:
-    """``ValueAdapter.is_true`` with the common exact types first."""
-    cls = value.__class__
-    if cls is bool:
-        return value  # type: ignore[no-any-return]
-    if cls is str or cls is list or cls is dict:
-        return len(value) != 0
-    if cls is int:
-        return value != 0  # type: ignore[no-any-return]
-    if value is None:
-        return False
-    return _is_true(value)
-
-
-def _arg(value: Any) -> Any:
-    """``_invoke_argument_method``: an argument that is a bound method is called."""
-    if callable(value) and is_bound_method(value):
-        name = getattr(value, "__name__", "method")
-        return _method(value, name if isinstance(name, str) else "method")
-    return value
-
-
-def _value_command(first: Any, args: list[Any]) -> Any:
-    """A command whose first word is a value: a bound method is called with the rest."""
-    if is_bound_method(first):
-        name = getattr(first, "__name__", "method")
-        return _method_args(first, name if isinstance(name, str) else "method", args)
-    if args:
-        raise _RenderError("non-callable command has arguments")
-    return first
-
-
-def _method_args(value: Any, name: str, args: list[Any]) -> Any:
-    return unwrap_function_result(reject_awaitable(invoke_template_function(name, value, args)))
-
-
-def _res(value: Any) -> Any:
-    return unwrap_function_result(reject_awaitable(value))
-
-
-def _checked(name: str, function: Callable[..., Any], spec: CallSpec, args: list[Any]) -> Any:
-    return unwrap_function_result(reject_awaitable(
-        invoke_prepared_template_function(name, function, args, spec)))
-
-
-def _fmt(value: Any) -> str:
-    if type(value) is str:
-        return value
-    return format_value(value, "go")
-
-
-def _fail(message: str) -> Any:
-    raise _RenderError(message)
-
-
-def _range(value: Any, bindings: int) -> Iterator[tuple[Any, Any]]:
-    return iter(_range_entries(value, bindings))
-
-
-_HELPERS: Final[dict[str, Any]] = {
-    "INVALID": INVALID,
-    "UNTYPED_NIL": UNTYPED_NIL,
-    "_look": _look,
-    "_lookm": _lookm,
-    "_arg": _arg,
-    "_value_command": _value_command,
-    "_res": _res,
-    "_checked": _checked,
-    "_fmt": _fmt,
-    "_fail": _fail,
-    "_range": _range,
-    "_truth": _truth,
-    "_chain": _chain,
-    "_chain_raw": _chain_raw,
-    "_PLAIN": _PLAIN,
-}
-
-
-@dataclass
 class _Scope:
-    names: dict[str, str] = field(default_factory=dict)
-    depth: int = 0
+    __slots__ = ("names", "depth")
+
+    def __init__(self, names: dict[str, str] | None = None, depth: int = 0) -> None:
+        self.names: dict[str, str] = {} if names is None else names
+        self.depth = depth
 
 
-@dataclass
-class _Ref:
+class _Ref(Frozen):
+    __slots__ = ("name", "depth")
+
     name: str
     depth: int  # depth of the scope the reference resolved to (-1: none / root)
 
@@ -612,20 +456,21 @@ class _Unit:
         return self.templates.get(name)
 
 
-@dataclass(frozen=True)
-class CompiledTemplate:
+class CompiledTemplate(Frozen):
     """The Python functions of one gotpl template (and its ``define``s).
 
     ``bytecode`` (the compiled module), ``constants`` (objects the code refers to by name) and
     ``entry`` (the top-level function's name) are what the persistent cache stores.
     """
 
+    __slots__ = ("name", "code", "_entry", "bytecode", "constants", "entry")
+
     name: str
     code: str
     _entry: Callable[[Any, list[str]], None]
-    bytecode: Any = None
-    constants: dict[str, Any] = field(default_factory=dict)
-    entry: str = ""
+    bytecode: Any
+    constants: dict[str, Any]
+    entry: str
 
     def render(self, data: Any) -> str:
         out: list[str] = []
@@ -655,11 +500,11 @@ def compile_template(template: gotpl.Template, *,
     bodies: dict[str, ListNode] = {d.name: d.body for d in parsed.definitions}
     bodies[parsed.name] = parsed.root
     if native is not None:
-        from meshctl.gotemplate.native import HELPERS
+        from meshctl.gotemplate import native as native_runtime
 
-        helpers, unit = HELPERS, _Unit(registry, list(bodies), native)
+        helpers, unit = native_runtime.HELPERS, _Unit(registry, list(bodies), native)
     else:
-        helpers, unit = _HELPERS, _Unit(registry, list(bodies))
+        helpers, unit = gotpl_runtime.HELPERS, _Unit(registry, list(bodies))
     lines: list[str] = []
     for name, body in bodies.items():
         fc = _FunctionCompiler(unit)
@@ -676,84 +521,3 @@ def compile_template(template: gotpl.Template, *,
     entry = unit.templates[parsed.name]
     return CompiledTemplate(template.name, code, namespace[entry], bytecode=bytecode,
                             constants=dict(unit.constants), entry=entry)
-
-
-def _cached_compile(template: gotpl.Template) -> CompiledTemplate:
-    """:func:`compile_template` for gotpl's runtime, or its earlier result from the persistent
-    cache.
-
-    The cache holds the generated source, its code object (marshal: no re-compilation) and the
-    constants it refers to, keyed by everything the generated code depends on: the template,
-    its functions, gotpl's and this module's files, Python's version. A missing, corrupt or
-    unpicklable entry just means compiling again (~35 ms).
-    """
-    import marshal
-
-    from meshctl import cache as diskcache
-    from meshctl.gotemplate.gotpl_adapter import engine_fingerprint
-
-    key = diskcache.template_key(
-        template.source, template.name, template.functions,
-        [*engine_fingerprint(), "compiler", diskcache.file_stamp(__file__)],
-    )  # fmt: skip
-
-    def build() -> tuple[str, bytes, dict[str, Any], str]:
-        compiled = compile_template(template)
-        return (compiled.code, marshal.dumps(compiled.bytecode), compiled.constants, compiled.entry)
-
-    def fits(obj: object) -> bool:
-        return isinstance(obj, tuple) and len(obj) == 4 and isinstance(obj[1], bytes)
-
-    code, bytecode, constants, entry = diskcache.cached_build(key, "py", build, fits)
-    namespace: dict[str, Any] = {**_HELPERS, **constants}
-    exec(marshal.loads(bytecode), namespace)  # noqa: S102 - our own generated code
-    return CompiledTemplate(template.name, code, namespace[entry], bytecode=None,
-                            constants=constants, entry=entry)
-
-
-def _native_compile(template: gotpl.Template, functions: Mapping[str, Callable[..., Any]], *,
-                    cache: bool) -> CompiledTemplate:
-    """:func:`compile_template` for the native runtime, stored where
-    :func:`meshctl.gotemplate.native.load_native` finds it (without importing gotpl)."""
-    from meshctl.gotemplate import native
-
-    compiled = compile_template(template, native=functions)
-    if cache:
-        native.store_native(template.source, template.name, functions, compiled.bytecode,
-                            compiled.constants, compiled.entry)
-    return compiled
-
-
-class FastTemplate:
-    """A gotpl template rendered by its compiled form, gotpl whenever that is not possible.
-
-    The native runtime is tried first (no gotpl at render time, and the next run loads it
-    without importing gotpl at all), gotpl's runtime pieces when a function has no native
-    implementation.
-    """
-
-    __slots__ = ("template", "compiled", "reason")
-
-    def __init__(self, template: gotpl.Template, native: Mapping[str, Callable[..., Any]], *,
-                 cache: bool = True) -> None:
-        self.template = template
-        self.compiled: CompiledTemplate | None = None
-        self.reason = ""
-        try:
-            self.compiled = _native_compile(template, native, cache=cache)
-            return
-        except Unsupported as exc:
-            self.reason = str(exc)
-        try:
-            self.compiled = _cached_compile(template) if cache else compile_template(template)
-        except Unsupported as exc:
-            self.reason = str(exc)
-
-    def render(self, data: Any) -> str:
-        compiled = self.compiled
-        if compiled is not None:
-            try:
-                return compiled.render(data)
-            except Exception:  # noqa: BLE001 - gotpl renders it again and reports its error
-                pass
-        return self.template.render(data)

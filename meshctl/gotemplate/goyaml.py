@@ -180,11 +180,7 @@ def go_json_escape(text: str) -> str:
 
 
 class _Slot:
-    """Where a scalar of a parsed text sits: its path in the data, and how to re-read it.
-
-    (Plain slotted classes here: importing :mod:`dataclasses` costs every start-up
-    milliseconds.)
-    """
+    """Where a scalar of a parsed text sits: its path in the data, and how to re-read it."""
 
     __slots__ = ("path", "prefix", "suffix", "block")
 

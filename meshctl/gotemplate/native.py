@@ -12,7 +12,7 @@ of meshctl's data model.
 The contract is exactness or nothing: each helper or function reproduces gotpl's result for
 the inputs it accepts and raises :class:`Fallback` for anything else (another value type, a
 non-ASCII string where Go counts bytes, a case where gotpl reports an error). The compiled
-template then renders the pod again with gotpl (:class:`meshctl.gotemplate.compiler.FastTemplate`),
+template then renders the pod again with gotpl (:class:`meshctl.gotemplate.fast.FastTemplate`),
 so an input this module does not cover costs time, never a different output. Every function
 is differential-tested against gotpl's own (``tests/test_gonative.py``).
 """

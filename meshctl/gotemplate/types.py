@@ -72,28 +72,16 @@ PTRSTRUCT: Final = "ptrstruct"  # pointer to struct: nil when absent
 _ZERO: Final[Mapping[str, Any]] = {STR: "", INT: 0, BOOL: False}
 
 
-# The schema records below are plain slotted classes, not dataclasses: importing
-# :mod:`dataclasses` (and :mod:`inspect` with it) costs every start-up milliseconds. The frozen
-# ones raise on assignment, as frozen dataclasses do.
-
-
 class Field(Frozen):
     """One field of a Go struct: its JSON key, its kind, the element struct of a list/struct."""
 
     __slots__ = ("json", "kind", "elem", "omitempty")
+    DEFAULTS = {"elem": None, "omitempty": True}
 
     json: str
     kind: str
     elem: StructType | None
     omitempty: bool
-
-    def __init__(self, json: str, kind: str, elem: StructType | None = None,
-                 omitempty: bool = True) -> None:
-        _set = object.__setattr__
-        _set(self, "json", json)
-        _set(self, "kind", kind)
-        _set(self, "elem", elem)
-        _set(self, "omitempty", omitempty)
 
 
 class StructType:
@@ -119,7 +107,9 @@ class StructType:
         return self
 
 
-def _struct(name: str, *specs: tuple[Any, ...]) -> StructType:
+def struct(name: str, *specs: tuple[Any, ...]) -> StructType:
+    """A struct type from ``(GoName, kind[, elem struct][, {"json": ..., "omitempty": ...}])``
+    specs, in declaration order."""
     st = StructType(name)
     for spec in specs:
         go, kind, *rest = spec
@@ -131,94 +121,6 @@ def _struct(name: str, *specs: tuple[Any, ...]) -> StructType:
 
 GENERIC = StructType("generic")
 
-TYPE_META = _struct("TypeMeta", ("Kind", STR), ("APIVersion", STR))
-NAMESPACED_NAME = _struct(
-    "NamespacedName", ("Namespace", STR, {"json": "Namespace"}), ("Name", STR, {"json": "Name"})
-)
-OBJECT_META = _struct(
-    "ObjectMeta",
-    ("Name", STR), ("GenerateName", STR), ("Namespace", STR), ("SelfLink", STR), ("UID", STR),
-    ("ResourceVersion", STR), ("Generation", INT), ("CreationTimestamp", PTR),
-    ("DeletionTimestamp", PTR), ("DeletionGracePeriodSeconds", PTR), ("Labels", STRMAP),
-    ("Annotations", STRMAP), ("OwnerReferences", LIST), ("Finalizers", LIST),
-    ("ManagedFields", LIST),
-)
-CONTAINER_PORT = _struct(
-    "ContainerPort",
-    ("Name", STR), ("HostPort", INT), ("ContainerPort", INT, {"omitempty": False}),
-    ("Protocol", STR), ("HostIP", STR, {"json": "hostIP"}),
-)
-ENV_VAR = _struct("EnvVar", ("Name", STR, {"omitempty": False}), ("Value", STR), ("ValueFrom", PTR))
-VOLUME_MOUNT = _struct(
-    "VolumeMount",
-    ("Name", STR, {"omitempty": False}), ("ReadOnly", BOOL), ("RecursiveReadOnly", PTR),
-    ("MountPath", STR, {"omitempty": False}), ("SubPath", STR), ("MountPropagation", PTR),
-    ("SubPathExpr", STR),
-)
-HTTP_GET = _struct(
-    "HTTPGetAction", ("Path", STR), ("Port", PTR, {"omitempty": False}), ("Host", STR),
-    ("Scheme", STR), ("HTTPHeaders", LIST),
-)
-TCP_SOCKET = _struct("TCPSocketAction", ("Port", PTR, {"omitempty": False}), ("Host", STR))
-GRPC_ACTION = _struct(
-    "GRPCAction", ("Port", INT, {"omitempty": False}), ("Service", PTR, {"omitempty": False})
-)
-EXEC_ACTION = _struct("ExecAction", ("Command", LIST))
-PROBE = _struct(
-    "Probe",
-    ("Exec", PTRSTRUCT, EXEC_ACTION), ("HTTPGet", PTRSTRUCT, HTTP_GET),
-    ("TCPSocket", PTRSTRUCT, TCP_SOCKET), ("GRPC", PTRSTRUCT, GRPC_ACTION),
-    ("InitialDelaySeconds", INT), ("TimeoutSeconds", INT), ("PeriodSeconds", INT),
-    ("SuccessThreshold", INT), ("FailureThreshold", INT), ("TerminationGracePeriodSeconds", PTR),
-)
-LIFECYCLE_HANDLER = _struct(
-    "LifecycleHandler",
-    ("Exec", PTRSTRUCT, EXEC_ACTION), ("HTTPGet", PTRSTRUCT, HTTP_GET),
-    ("TCPSocket", PTRSTRUCT, TCP_SOCKET), ("Sleep", PTR),
-)
-LIFECYCLE = _struct(
-    "Lifecycle", ("PostStart", PTRSTRUCT, LIFECYCLE_HANDLER),
-    ("PreStop", PTRSTRUCT, LIFECYCLE_HANDLER), ("StopSignal", PTR),
-)
-SECURITY_CONTEXT = _struct(
-    "SecurityContext",
-    ("Capabilities", PTR), ("Privileged", PTR), ("SELinuxOptions", PTR),
-    ("WindowsOptions", PTR), ("RunAsUser", PTR), ("RunAsGroup", PTR), ("RunAsNonRoot", PTR),
-    ("ReadOnlyRootFilesystem", PTR), ("AllowPrivilegeEscalation", PTR), ("ProcMount", PTR),
-    ("SeccompProfile", PTR), ("AppArmorProfile", PTR),
-)
-RESOURCES = _struct(
-    "ResourceRequirements", ("Limits", STRMAP), ("Requests", STRMAP), ("Claims", LIST)
-)
-CONTAINER = _struct(
-    "Container",
-    ("Name", STR, {"omitempty": False}), ("Image", STR), ("Command", LIST), ("Args", LIST),
-    ("WorkingDir", STR), ("Ports", LIST, CONTAINER_PORT), ("EnvFrom", LIST), ("Env", LIST, ENV_VAR),
-    ("Resources", STRUCT, RESOURCES), ("ResizePolicy", LIST), ("RestartPolicy", PTR),
-    ("RestartPolicyRules", LIST), ("VolumeMounts", LIST, VOLUME_MOUNT), ("VolumeDevices", LIST),
-    ("LivenessProbe", PTRSTRUCT, PROBE), ("ReadinessProbe", PTRSTRUCT, PROBE),
-    ("StartupProbe", PTRSTRUCT, PROBE), ("Lifecycle", PTRSTRUCT, LIFECYCLE),
-    ("TerminationMessagePath", STR), ("TerminationMessagePolicy", STR), ("ImagePullPolicy", STR),
-    ("SecurityContext", PTRSTRUCT, SECURITY_CONTEXT), ("Stdin", BOOL), ("StdinOnce", BOOL),
-    ("TTY", BOOL),
-)
-POD_SPEC = _struct(
-    "PodSpec",
-    ("Volumes", LIST), ("InitContainers", LIST, CONTAINER), ("Containers", LIST, CONTAINER),
-    ("EphemeralContainers", LIST), ("RestartPolicy", STR), ("TerminationGracePeriodSeconds", PTR),
-    ("ActiveDeadlineSeconds", PTR), ("DNSPolicy", STR), ("NodeSelector", STRMAP),
-    ("ServiceAccountName", STR), ("DeprecatedServiceAccount", STR, {"json": "serviceAccount"}),
-    ("AutomountServiceAccountToken", PTR), ("NodeName", STR), ("HostNetwork", BOOL),
-    ("HostPID", BOOL, {"json": "hostPID"}), ("HostIPC", BOOL, {"json": "hostIPC"}),
-    ("ShareProcessNamespace", PTR), ("SecurityContext", PTR), ("ImagePullSecrets", LIST),
-    ("Hostname", STR), ("Subdomain", STR), ("Affinity", PTR), ("SchedulerName", STR),
-    ("Tolerations", LIST), ("HostAliases", LIST), ("PriorityClassName", STR), ("Priority", PTR),
-    ("DNSConfig", PTR), ("ReadinessGates", LIST), ("RuntimeClassName", PTR),
-    ("EnableServiceLinks", PTR), ("PreemptionPolicy", PTR), ("Overhead", STRMAP),
-    ("TopologySpreadConstraints", LIST), ("SetHostnameAsFQDN", PTR, {"json": "setHostnameAsFQDN"}),
-    ("OS", PTR, {"json": "os"}), ("HostUsers", PTR), ("SchedulingGates", LIST),
-    ("ResourceClaims", LIST), ("Resources", PTR),
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,14 +282,11 @@ class GoEnum(int):
 
 
 class EnumType(Frozen):
-    """A protobuf enum: value name -> number. Immutable (assigning raises)."""
+    """A protobuf enum: value name -> number."""
 
     __slots__ = ("names",)
 
     names: Mapping[str, int]
-
-    def __init__(self, names: Mapping[str, int]) -> None:
-        object.__setattr__(self, "names", names)
 
 
     def make(self, value: Any) -> GoEnum:
@@ -552,19 +451,12 @@ K_MESSAGE: Final = "msg"
 
 
 class MessageType(Frozen):
-    """A protobuf message: JSON field name -> (field number, kind, enum or message type).
-
-    Immutable (assigning raises)."""
+    """A protobuf message: JSON field name -> (field number, kind, enum or message type)."""
 
     __slots__ = ("name", "fields")
 
     name: str
     fields: Mapping[str, tuple[int, str, Any]]
-
-    def __init__(self, name: str, fields: Mapping[str, tuple[int, str, Any]]) -> None:
-        _set = object.__setattr__
-        _set(self, "name", name)
-        _set(self, "fields", fields)
 
 
 class ProtoView(_View):

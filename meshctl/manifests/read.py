@@ -40,7 +40,6 @@ class Chunk:
     ``text`` includes the document's own marker line (``---``), the comments around it and a
     trailing ``...``. ``index`` is the 1-based document number within its source, the way a YAML
     parser counts documents; ``start_line`` is the 1-based line of ``text``'s first line.
-    (A plain slotted class: :mod:`dataclasses` costs every start-up milliseconds to import.)
     """
 
     __slots__ = ("source", "index", "text", "start_line", "is_json")

@@ -29,8 +29,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from meshctl.gotemplate.goyaml import go_json_ordered
-from meshctl.gotemplate.types import CONTAINER, go_struct_json
+from meshctl.gotemplate.types import go_struct_json
 from meshctl.sidecar.config.meshconfig import hold_application, interception_mode, status_port
+from meshctl.sidecar.kubetypes import CONTAINER
 from meshctl.sidecar.merge import strategic_merge
 from meshctl.sidecar.names import (
     CORE_DUMP,

@@ -16,18 +16,12 @@ from typing import TYPE_CHECKING, Any, Final
 from meshctl.errors import ConfigError, MeshctlError
 from meshctl.gotemplate.goyaml import ShapeCache
 from meshctl.gotemplate.native import has_native, load_native
-from meshctl.gotemplate.types import (
-    NAMESPACED_NAME,
-    OBJECT_META,
-    POD_SPEC,
-    TYPE_META,
-    GoStruct,
-    ProtoView,
-)
+from meshctl.gotemplate.types import GoStruct, ProtoView
 from meshctl.gotemplate.values import go_sprint
 from meshctl.sidecar.config.meshconfig import MESH_CONFIG, PROXY_CONFIG, inbound_traffic_policy_mode
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.funcs import NATIVE_FUNCTIONS
+from meshctl.sidecar.kubetypes import NAMESPACED_NAME, OBJECT_META, POD_SPEC, TYPE_META
 from meshctl.sidecar.names import IMAGE_TYPE, TEMPLATES
 from meshctl.sidecar.workload import PodContext
 
@@ -206,7 +200,7 @@ class Renderer:
             if native is not None:
                 render = native.render
             else:
-                from meshctl.gotemplate.compiler import FastTemplate
+                from meshctl.gotemplate.fast import FastTemplate
 
                 render = FastTemplate(self.template(name), NATIVE_FUNCTIONS).render
             self._fast[name] = render

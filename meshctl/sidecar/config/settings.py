@@ -30,7 +30,7 @@ from typing import Any, Final
 from meshctl.errors import ConfigError
 from meshctl.gotemplate.goyaml import load_yaml
 from meshctl.records import Frozen
-from meshctl.sidecar.config.meshconfig import apply_mesh_config, default_mesh_config
+from meshctl.sidecar.config.meshconfig import apply_mesh_config
 
 Source = str | Path | Mapping[str, Any] | None
 LabelSelector = Mapping[str, Any]
@@ -40,18 +40,14 @@ DEFAULT_TEMPLATE: Final = "sidecar"
 
 
 class Settings(Frozen):
-    """Everything an injection needs, resolved once per run.
-
-    Immutable (assigning raises), compared by identity. A plain slotted class, not a
-    dataclass: importing :mod:`dataclasses` (and :mod:`inspect` with it) costs every start-up
-    milliseconds.
-    """
+    """Everything an injection needs, resolved once per run (:func:`load_settings`)."""
 
     __slots__ = (
         "templates", "default_templates", "aliases", "policy", "never_inject_selector",
         "always_inject_selector", "injected_annotations", "values", "mesh", "revision",
         "native_sidecars", "compliance_policy", "cronjob_metadata_on_job_template",
     )
+    DEFAULTS = {"cronjob_metadata_on_job_template": True}
 
     templates: Mapping[str, str]
     default_templates: tuple[str, ...]
@@ -69,38 +65,6 @@ class Settings(Frozen):
     #: does so (its goldens show it), though the pod template's own metadata would be the natural
     #: place. Kept for fidelity; False puts it on the pod template.
     cronjob_metadata_on_job_template: bool
-
-    def __init__(
-        self,
-        templates: Mapping[str, str],
-        default_templates: tuple[str, ...] = (DEFAULT_TEMPLATE,),
-        aliases: Mapping[str, tuple[str, ...]] | None = None,
-        policy: str = "enabled",
-        never_inject_selector: tuple[LabelSelector, ...] = (),
-        always_inject_selector: tuple[LabelSelector, ...] = (),
-        injected_annotations: Mapping[str, str] | None = None,
-        values: Mapping[str, Any] | None = None,
-        mesh: Mapping[str, Any] | None = None,
-        revision: str = "",
-        native_sidecars: bool = False,
-        compliance_policy: str = "",
-        cronjob_metadata_on_job_template: bool = True,
-    ) -> None:
-        _set = object.__setattr__
-        _set(self, "templates", templates)
-        _set(self, "default_templates", default_templates)
-        _set(self, "aliases", {} if aliases is None else aliases)
-        _set(self, "policy", policy)
-        _set(self, "never_inject_selector", never_inject_selector)
-        _set(self, "always_inject_selector", always_inject_selector)
-        _set(self, "injected_annotations",
-             {} if injected_annotations is None else injected_annotations)
-        _set(self, "values", {} if values is None else values)
-        _set(self, "mesh", default_mesh_config() if mesh is None else mesh)
-        _set(self, "revision", revision)
-        _set(self, "native_sidecars", native_sidecars)
-        _set(self, "compliance_policy", compliance_policy)
-        _set(self, "cronjob_metadata_on_job_template", cronjob_metadata_on_job_template)
 
 
 # --------------------------------------------------------------------------------------------
