@@ -22,7 +22,7 @@ in it need help to survive a round trip unchanged. Read-only dict views
 (``types.MappingProxyType``) cannot be pickled: they are saved as a view of the same dict.
 Module-level objects (sentinels such as gotpl's ``INVALID``, which the runtime compares by
 identity) must come back as *the* object, not a copy: every module global that is not a plain
-value is saved as a reference to its module and name. tests/test_startup.py renders every
+value is saved as a reference to its module and name. tests/cli/test_startup.py renders every
 Istio golden input with a fresh and a round-tripped template and compares the output.
 """
 

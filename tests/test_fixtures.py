@@ -46,7 +46,7 @@ def test_fixture(case: Path, update_goldens: bool) -> None:
     }
     if update_goldens:
         for name, text in expected.items():
-            (case / name).write_text(text)
+            (case / name).write_bytes(text.encode("utf-8"))
         rc_file = case / "expected.rc"
         if res.rc:
             rc_file.write_text(f"{res.rc}\n")
@@ -59,7 +59,8 @@ def test_fixture(case: Path, update_goldens: bool) -> None:
     for name, text in expected.items():
         path = case / name
         assert path.exists(), f"{path} missing: run pytest --update-goldens"
-        assert text == path.read_text(), f"{case.name}/{name} is stale (pytest --update-goldens)"
+        want = path.read_bytes().decode("utf-8")  # exact bytes: CRLF stays CRLF
+        assert text == want, f"{case.name}/{name} is stale (pytest --update-goldens)"
     if res.rc != 0:
         assert res.stdout == "", "nothing may reach stdout when a run fails"
         return

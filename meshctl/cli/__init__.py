@@ -1,1 +1,6 @@
-"""Click commands only: parse flags, call the core, map results to exit codes."""
+"""argv -> options -> command -> exit code: the only code that prints or exits.
+
+``main`` (start-up, the click-free fast paths), ``spec`` (options declared once), ``run``
+(running a manifest command and printing its result), ``app`` (the click application),
+``version``.
+"""

@@ -15,8 +15,8 @@ command line through the first of these that answers it:
    the click application, :mod:`meshctl.cli.app`.
 
 Whichever path runs, Ctrl-C ends the run with one line and exit code 130
-(:data:`meshctl.errors.EXIT_INTERRUPTED`): SIGINT raises :class:`Interrupted`, which click does
-not turn into its own "Aborted!" (exit 1).
+(:data:`meshctl.errors.EXIT_INTERRUPTED`): a KeyboardInterrupt on the click-free paths, and
+:class:`Interrupted` while click runs (which click does not turn into its own "Aborted!", exit 1).
 """
 
 from __future__ import annotations
@@ -131,13 +131,24 @@ def _help(argv: list[str]) -> int:
 
 
 def _click(argv: list[str]) -> int:
-    """Run the click application; its exit code."""
+    """Run the click application; its exit code.
+
+    SIGINT raises :class:`Interrupted` meanwhile: click would report a KeyboardInterrupt as
+    "Aborted!" with exit code 1."""
+    import signal
+
     from meshctl.cli.app import cli
 
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: Python's own handler stays
+        previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
         cli.main(args=argv, prog_name="meshctl", standalone_mode=True)
     except SystemExit as exc:
         return _code(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     return 0
 
 
@@ -177,13 +188,6 @@ def main(argv: list[str] | None = None) -> int:
 
     Prints on stdout/stderr; never ends the process (see :func:`entry`)."""
     args = sys.argv[1:] if argv is None else argv
-    previous = None
-    try:
-        import signal
-
-        previous = signal.signal(signal.SIGINT, _on_sigint)
-    except ValueError:  # not the main thread: Python's own handler stays
-        pass
     try:
         code = _dispatch(args)
         for stream in (sys.stdout, sys.stderr):
@@ -196,11 +200,6 @@ def main(argv: list[str] | None = None) -> int:
         return _reader_gone()
     except SystemExit as exc:
         return _code(exc)
-    finally:
-        if previous is not None:
-            import signal
-
-            signal.signal(signal.SIGINT, previous)
 
 
 def _reader_gone() -> int:

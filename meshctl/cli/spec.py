@@ -7,7 +7,7 @@ importing click, which costs about as much as injecting a small file (see
 docs/performance.md). It accepts only what it parses exactly as click does and answers None
 for anything else (help, an unknown or misspelt option, a bad value, combined short flags,
 ``--``): click then parses the command line and reports any error itself.
-``tests/test_cli_spec.py`` checks both parsers against each other.
+``tests/cli/test_spec.py`` checks both parsers against each other.
 """
 
 from __future__ import annotations

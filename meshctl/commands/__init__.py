@@ -1,1 +1,5 @@
-"""TODO"""
+"""Use cases: one per module, returning data; the CLI prints.
+
+``inject`` and ``uninject`` run the document pipeline (``pipeline``) with their workload step.
+A new command gets a module here: options record in, result record out, errors raised.
+"""

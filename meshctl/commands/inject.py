@@ -7,8 +7,6 @@ document pipeline (:mod:`meshctl.commands.pipeline`) runs over every document.
 
 from __future__ import annotations
 
-from typing import Any
-
 from meshctl import cache as diskcache
 from meshctl.commands import pipeline
 from meshctl.errors import MeshctlError
@@ -23,6 +21,7 @@ from meshctl.sidecar.uninject import uninject_workload
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 #: from this many documents to process on, templates are compiled to Python even when the
 #: persistent cache is off (compiling costs ~40 ms; with the cache, only once)

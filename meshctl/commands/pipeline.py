@@ -15,10 +15,10 @@ rendered charts); results come back in input order.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from collections.abc import Callable
-from typing import Any
 
 from meshctl.errors import InputError, MeshctlError
 from meshctl.manifests.find import (
@@ -35,8 +35,12 @@ from meshctl.yamltext.edit import apply_patch_to_text
 from meshctl.yamltext.patch import make_patch
 from meshctl.yamltext.source import YamlSyntaxError, load_document
 
-#: a command's work on one workload: (object, pod-template path) -> outcome; must not mutate
-WorkloadStep = Callable[[dict[str, Any], tuple[str, ...]], Outcome]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any
+    #: a command's work on one workload: (object, pod-template path) -> outcome; must not mutate
+    WorkloadStep = Callable[[dict[str, Any], tuple[str, ...]], Outcome]
+
 #: what processing one document gives: its new text, its results, its change (if any)
 Processed = tuple[str, list[Result], DocumentChange | None]
 
@@ -115,28 +119,6 @@ class DocumentProcessor:
 #: below this many documents to parse, one process is faster than starting workers
 PARALLEL_MIN_DOCS = 150
 
-# What a parallel run's workers work on, inherited through fork (set before the pool starts):
-# workers get index ranges, not documents, so nothing but results is pickled.
-_WORKER_STATE: tuple[DocumentProcessor, list[Chunk]] | None = None
-
-
-def _work(span: tuple[int, int]) -> list[Processed] | MeshctlError:
-    """Process ``chunks[span[0]:span[1]]`` in a worker; a MeshctlError is returned, not raised."""
-    assert _WORKER_STATE is not None
-    processor, chunks = _WORKER_STATE
-    try:
-        return [processor.process(c) for c in chunks[span[0] : span[1]]]
-    except MeshctlError as exc:
-        return exc
-
-
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which ends the pool and reports once."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def jobs_for(requested: int, n_docs: int) -> int:
     """Worker processes for ``n_docs`` documents to parse (``requested`` 0: decide here)."""
     if requested:
@@ -148,26 +130,71 @@ def jobs_for(requested: int, n_docs: int) -> int:
 
 def _process_all(processor: DocumentProcessor, chunks: list[Chunk],
                  jobs: int) -> list[Processed]:
-    """Process chunks in order; with jobs > 1, in forked workers (order kept)."""
+    """Process chunks in order; with jobs > 1, in forked worker processes (order kept).
+
+    Each worker inherits the documents through fork (nothing but results is pickled), takes
+    every ``jobs``-th span of documents and writes its results, span by span, to its own pipe;
+    the parent reads the spans in input order. An error in a worker comes back as data and
+    ends the run; so does anything that interrupts the parent (Ctrl-C), which stops every
+    worker at once: no worker outlives the run.
+    """
     if jobs <= 1 or len(chunks) < 2:
         return [processor.process(c) for c in chunks]
-    import multiprocessing
+    import pickle
+    import signal
 
-    global _WORKER_STATE
-    _WORKER_STATE = (processor, chunks)
     size = max(1, min(32, len(chunks) // (jobs * 8)))
     spans = [(i, min(i + size, len(chunks))) for i in range(0, len(chunks), size)]
-    out: list[Processed] = []
-    ctx = multiprocessing.get_context("fork")
+    workers: list[tuple[int, Any]] = []
     try:
-        with ctx.Pool(jobs, initializer=_ignore_sigint) as pool:
-            for batch in pool.imap(_work, spans):
-                if isinstance(batch, MeshctlError):
-                    raise batch
-                out.extend(batch)
+        for k in range(min(jobs, len(spans))):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns
+                code = 1
+                try:
+                    os.close(read_end)
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports it
+                    with os.fdopen(write_end, "wb") as sink:
+                        for start, end in spans[k :: min(jobs, len(spans))]:
+                            payload = _work(processor, chunks[start:end])
+                            pickle.dump(payload, sink, protocol=pickle.HIGHEST_PROTOCOL)
+                            if payload[0] != "ok":
+                                break
+                    code = 0
+                finally:
+                    os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+            os.close(write_end)
+            workers.append((pid, os.fdopen(read_end, "rb")))
+        out: list[Processed] = []
+        for i in range(len(spans)):
+            try:
+                kind, value = pickle.load(workers[i % len(workers)][1])
+            except EOFError:
+                raise RuntimeError("a worker process ended unexpectedly") from None
+            if kind == "error":
+                raise value
+            if kind == "bug":
+                raise RuntimeError(value)
+            out.extend(value)
+        return out
     finally:
-        _WORKER_STATE = None
-    return out
+        for pid, pipe in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # finished workers are zombies until reaped
+            pipe.close()
+            os.waitpid(pid, 0)
+
+
+def _work(processor: DocumentProcessor, chunks: list[Chunk]) -> tuple[str, Any]:
+    """A worker's results for some chunks: ``("ok", results)``, ``("error", MeshctlError)``
+    or ``("bug", description)``."""
+    try:
+        return "ok", [processor.process(c) for c in chunks]
+    except MeshctlError as exc:
+        return "error", exc
+    except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
+        return "bug", f"{type(exc).__name__}: {exc}"
 
 
 def documents_to_parse(sources: list[Source]) -> list[Chunk]:

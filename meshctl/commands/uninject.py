@@ -6,8 +6,6 @@ needs the settings (mesh config, values) but no template, so nothing is compiled
 
 from __future__ import annotations
 
-from typing import Any
-
 from meshctl.commands import pipeline
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
@@ -20,6 +18,7 @@ from meshctl.sidecar.uninject import uninject_workload
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 
 class UninjectStep:

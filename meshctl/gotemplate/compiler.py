@@ -22,7 +22,6 @@ body (gotpl keeps the previous iteration's value).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import gotpl
 from gotpl.parse.nodes import (
@@ -61,6 +60,10 @@ from gotpl.runtime.values import (
 
 from meshctl.gotemplate import gotpl_runtime
 from meshctl.records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any
 
 __all__ = ["CompiledTemplate", "Unsupported", "compile_template"]
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import gotpl
 
 from meshctl.gotemplate.compiler import CompiledTemplate, Unsupported, compile_template
 from meshctl.gotemplate.gotpl_runtime import HELPERS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any
 
 #: this package's files that shape the generated code and what it calls at run time
 _OWN_FILES = tuple(os.path.join(os.path.dirname(__file__), f"{name}.py")

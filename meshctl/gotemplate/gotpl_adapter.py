@@ -1,7 +1,7 @@
 """The one place where gotpl is made to behave like Go's text/template for Istio's templates.
 
 gotpl is a faithful Go template engine with a few differences that matter to Istio's templates.
-They are fixed here, once, and tested in ``tests/test_engine_gotpl_compat.py``:
+They are fixed here, once, and tested in ``tests/gotemplate/test_gotpl_adapter.py``:
 
 ``eq``/``ne`` with a missing value
     Go compares a nil (missing map key, nil interface) with anything as "not equal" and does not
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, Final
 
 import gotpl
 from gotpl.errors import TemplateError
@@ -40,6 +39,10 @@ from gotpl.runtime.values import INVALID, UNTYPED_NIL
 from meshctl import cache as diskcache
 from meshctl.gotemplate import native
 from meshctl.gotemplate.values import go_eq, go_ne, index_or, register_missing
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 __all__ = [
     "INVALID",
@@ -76,7 +79,7 @@ def quote(*values: object) -> str:
         return str(_SPRIG_QUOTE(*values))
 
 
-#: Sprig functions replaced by faster equivalents (same results; tests/test_startup.py).
+#: Sprig functions replaced by faster equivalents (same results; tests/cli/test_startup.py).
 FAST_SPRIG: Final[Mapping[str, Callable[..., Any]]] = {"quote": quote}
 
 #: Built-ins replaced for Go fidelity (see the module docstring).

@@ -7,7 +7,6 @@ its own helpers of the same names: :mod:`meshctl.gotemplate.native`.)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Final
 
 from gotpl.runtime.awaitables import reject_awaitable
 from gotpl.runtime.callables import (
@@ -20,6 +19,10 @@ from gotpl.runtime.sync_vm import _range_entries, format_value
 from gotpl.runtime.values import INVALID, UNTYPED_NIL, ValueAdapter, is_bound_method
 
 from meshctl.gotemplate.types import GoEnum, GoMap, GoStruct, GoWrapper, ProtoView
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 
 class _RenderError(Exception):

@@ -13,13 +13,16 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Final
 
 from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from meshctl.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 _PLAIN: Final = re.compile(r"^[A-Za-z_/$.][A-Za-z0-9_./$@+-]*$")
 _YAML11_WORDS: Final = frozenset({

@@ -14,17 +14,21 @@ the inputs it accepts and raises :class:`Fallback` for anything else (another va
 non-ASCII string where Go counts bytes, a case where gotpl reports an error). The compiled
 template then renders the pod again with gotpl (:class:`meshctl.gotemplate.fast.FastTemplate`),
 so an input this module does not cover costs time, never a different output. Every function
-is differential-tested against gotpl's own (``tests/test_gonative.py``).
+is differential-tested against gotpl's own (``tests/gotemplate/test_native.py``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.types import GoDuration, GoEnum, GoMap, GoStruct, GoWrapper, ProtoView
 from meshctl.gotemplate.values import NIL, NO_VALUE, go_eq, go_ne, index_or
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
+    Functions = Mapping[str, Callable[..., Any]]
 
 __all__ = ["BUILTINS", "HELPERS", "Fallback", "function_table"]
 
@@ -411,7 +415,6 @@ _GOTPL_FILES: Final = ("__init__.py", "parse/lexer.py", "parse/parser.py", "pars
 _OWN_FILES: Final = ("compiler.py", "gotpl_adapter.py")
 
 
-Functions = Mapping[str, Callable[..., Any]]
 
 #: (source, name, id of the function table) -> (the table, kept alive so its id stays its own;
 #: the key)

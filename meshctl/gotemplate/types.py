@@ -22,9 +22,12 @@ of the manifest and the mesh config. The views here bridge the two without copyi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
 
 from meshctl.records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 # --------------------------------------------------------------------------------------------
 # Go name <-> JSON name
@@ -127,7 +130,7 @@ GENERIC = StructType("generic")
 # Views
 
 
-class GoMap(dict[str, Any]):
+class GoMap(dict[str, "Any"]):
     """A Go ``map[string]V``: a missing key reads as the zero value; empty is false in ``if``."""
 
     __slots__ = ("zero",)

@@ -11,10 +11,13 @@ registers gotpl's sentinels here when gotpl is loaded (:func:`register_missing`)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.goyaml import go_float
 from meshctl.gotemplate.types import GoEnum, GoMap, GoStruct, GoWrapper, ProtoView, unwrap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 __all__ = ["NIL", "NO_VALUE", "go_eq", "go_ne", "go_sprint", "index_or", "is_missing",
            "register_missing"]

@@ -11,12 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from pathlib import Path
 
 from meshctl.manifests.results import RunResult
 from meshctl.options import Mode, Options
 
-FileWrite = tuple[Path, str]
+FileWrite = tuple[str, str]
 
 
 def joined_output(result: RunResult) -> str:
@@ -93,7 +92,7 @@ def emit(result: RunResult, opts: Options) -> tuple[str, list[FileWrite]]:
     else:
         text = joined_output(result)
     if opts.output is not None and opts.output != "-":
-        return "", [(Path(opts.output), text)]
+        return "", [(opts.output, text)]
     return text, []
 
 
@@ -104,11 +103,12 @@ def write_files(files: list[FileWrite]) -> None:
     import tempfile  # only when writing files (start-up cost)
 
     for path, text in files:
-        directory = path.parent if str(path.parent) else Path(".")
+        directory = os.path.dirname(path) or "."
         mode = None
         with contextlib.suppress(FileNotFoundError):
-            mode = path.stat().st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".meshctl", dir=directory)
+            mode = os.stat(path).st_mode & 0o7777
+        base = os.path.basename(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".meshctl", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)

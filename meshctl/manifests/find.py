@@ -11,10 +11,13 @@ passed through unchanged (with a warning), never guessed at.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
 
 from meshctl.errors import InputError
 from meshctl.manifests.read import Chunk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 PodPath = tuple[str, ...]
 

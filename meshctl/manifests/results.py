@@ -8,7 +8,7 @@ parallel run (pickled field by field).
 from __future__ import annotations
 
 from meshctl.manifests.read import Source
-from meshctl.outcomes import Action, Reason
+from meshctl.outcomes import Code
 from meshctl.records import Frozen
 
 TYPE_CHECKING = False
@@ -26,8 +26,8 @@ class Result(Frozen):
     kind: str
     namespace: str
     name: str
-    action: Action
-    reason: Reason
+    action: Code  # an Action
+    reason: Code  # a Reason
     source: str
     document: int
     warnings: tuple[str, ...]

@@ -11,7 +11,6 @@ import json
 import os
 import posixpath
 from collections.abc import Callable, Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.goyaml import go_json, go_json_ordered, to_yaml
 from meshctl.gotemplate.native import function_table
@@ -28,6 +27,10 @@ from meshctl.gotemplate.types import (
 from meshctl.gotemplate.values import go_sprint, is_missing
 from meshctl.sidecar.config.meshconfig import proxy_config_json
 from meshctl.sidecar.names import PROXY
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 
 def format_duration(value: Any) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from meshctl.errors import DocPath, MeshctlError
 from meshctl.gotemplate.goyaml import load_yaml
@@ -64,6 +63,10 @@ from meshctl.sidecar.render import InjectionError, Renderer, select_templates, t
 from meshctl.sidecar.uninject import uninject_workload
 from meshctl.sidecar.validate import validate_annotations
 from meshctl.sidecar.workload import PodContext, metadata_path, pod_context, replace_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any
 
 __all__ = ["InjectionError", "Injector"]
 

@@ -19,7 +19,11 @@ and lists are new objects, unchanged branches are shared with the original.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
+    Copier = Callable[[Any], Any]
 
 #: Per Kubernetes type: field -> (type of its items or value, merge key of a merge list).
 #: A merge key of ``""`` marks a list of scalars merged as a set (``patchStrategy: merge``).
@@ -80,7 +84,6 @@ def clean(value: Any) -> Any:
     return value
 
 
-Copier = Callable[[Any], Any]
 
 
 def _merge_map(original: Mapping[str, Any], patch: Mapping[str, Any], type_name: str | None,

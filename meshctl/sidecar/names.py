@@ -6,7 +6,10 @@ from here. (The templates in ``config/data`` spell them too: that is their langu
 
 from __future__ import annotations
 
-from typing import Final
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Final
+
 
 # --- containers and volumes the templates add ---------------------------------------------
 PROXY: Final = "istio-proxy"

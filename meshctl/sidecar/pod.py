@@ -4,11 +4,14 @@ replace one without mutating the lists the caller may share with the user's inpu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from meshctl.sidecar.names import PROXY
 
-Pod = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any
+    Pod = dict[str, Any]
+
 
 def containers(pod: Mapping[str, Any], field: str) -> list[Any]:
     spec = pod.get("spec") or {}

@@ -32,12 +32,15 @@ an ``alwaysInjectSelector``. ``istioctl kube-inject`` applies the same rules wit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
 
 from meshctl.gotemplate.types import go_scalar_string
-from meshctl.outcomes import Reason
+from meshctl.outcomes import Code, Reason
 from meshctl.records import Frozen
 from meshctl.sidecar.names import INJECT
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 IGNORED_NAMESPACES: Final = frozenset(
     {"kube-system", "kube-public", "kube-node-lease", "local-path-storage"}
@@ -50,7 +53,7 @@ class Decision(Frozen):
     DEFAULTS = {"warnings": ()}
 
     inject: bool
-    reason: Reason
+    reason: Code  # a Reason
     warnings: tuple[str, ...]
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.goyaml import go_json_ordered
 from meshctl.gotemplate.types import go_struct_json
@@ -47,7 +46,6 @@ from meshctl.sidecar.names import (
     VALIDATION,
 )
 from meshctl.sidecar.pod import (
-    Pod,
     containers,
     find,
     find_in_pod,
@@ -56,6 +54,12 @@ from meshctl.sidecar.pod import (
     update_container,
 )
 from meshctl.sidecar.quantity import canonical_quantity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
+
+    from meshctl.sidecar.pod import Pod
 
 AUTO_IMAGE: Final = "auto"
 

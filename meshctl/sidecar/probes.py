@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.goyaml import go_json_ordered
 from meshctl.sidecar.config.meshconfig import status_port
 from meshctl.sidecar.names import APP_PROBERS_ENV, PROXY, REWRITE_PROBES, STATUS, STATUS_PORT
-from meshctl.sidecar.pod import Pod, containers, parse_bool, sidecar_location, update_container
+from meshctl.sidecar.pod import containers, parse_bool, sidecar_location, update_container
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
+
+    from meshctl.sidecar.pod import Pod
 
 
 def should_rewrite_probes(annotations: Mapping[str, Any], values: Mapping[str, Any]) -> bool:

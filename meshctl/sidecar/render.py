@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final
 
 from meshctl.errors import ConfigError, MeshctlError
 from meshctl.gotemplate.goyaml import ShapeCache
@@ -25,7 +24,10 @@ from meshctl.sidecar.kubetypes import NAMESPACED_NAME, OBJECT_META, POD_SPEC, TY
 from meshctl.sidecar.names import IMAGE_TYPE, TEMPLATES
 from meshctl.sidecar.workload import PodContext
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Final
+
     import gotpl
 
 PROXY_UID: Final = 1337

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final
 
 from meshctl.manifests.find import get_path
 from meshctl.sidecar.config.meshconfig import status_port
@@ -45,6 +44,10 @@ from meshctl.sidecar.names import (
     VALIDATION,
 )
 from meshctl.sidecar.workload import metadata_path, pod_context, replace_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 _PROBES: Final = {"readyz": "readinessProbe", "livez": "livenessProbe",
                   "startupz": "startupProbe"}

@@ -7,13 +7,15 @@ includeIPRanges invalid: ...``), so the error names the annotation.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.goyaml import load_yaml
 from meshctl.sidecar.quantity import parse_quantity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 
 class AnnotationValueError(ValueError):
@@ -63,6 +65,8 @@ def _cidrs(value: str) -> None:
         try:
             if "/" not in cidr:
                 raise ValueError("no '/'")
+            import ipaddress  # only for this annotation (start-up cost)
+
             ipaddress.ip_network(cidr, strict=False)
         except ValueError as exc:
             raise AnnotationValueError(f"failed parsing cidr '{cidr}': netip.ParsePrefix("

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.values import go_sprint
 from meshctl.records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 _CRONJOB_JOB_NAME: Final = re.compile(r"^(.+)-\d{8,10}$")
 

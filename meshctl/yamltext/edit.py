@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
 
 from meshctl.yamltext.emitter import (
     DEFAULT_STYLE,
@@ -92,6 +91,12 @@ from meshctl.yamltext.tree import (
     orig_of,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any
+    #: a flow collection's original child: (start, end, value node, REMOVED/KEPT/REPLACED, child)
+    _FlowKid = tuple[int, int, Node, int, Any]
+
 __all__ = ["PatchError", "apply_patch_to_text"]
 
 
@@ -109,8 +114,6 @@ MAP_VALUE, SEQ_ITEM, FLOW, ROOT = SlotKind
 #: what became of an original entry or item
 REMOVED, KEPT, REPLACED = 0, 1, 2  # KEPT: maybe modified inside; REPLACED: a new value
 
-#: a flow collection's original child: (start, end, value node, REMOVED/KEPT/REPLACED, child)
-_FlowKid = tuple[int, int, Node, int, Any]
 
 
 class Slot:

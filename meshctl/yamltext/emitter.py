@@ -16,20 +16,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Final, NamedTuple
+from collections import namedtuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
-class BlockStyle(NamedTuple):
-    """Indentation of block content.
-
-    indent: spaces per mapping level; seq_indent: column of ``-`` relative to the parent key
-    (0 for ``key:\\n- a``, 2 for ``key:\\n  - a``); item_offset: column of an item's content
-    relative to its ``-`` (2 for ``- name: x``).
-    """
-
-    indent: int = 2
-    seq_indent: int = 2
-    item_offset: int = 2
+#: Indentation of block content. indent: spaces per mapping level; seq_indent: column of ``-``
+#: relative to the parent key (0 for ``key:\\n- a``, 2 for ``key:\\n  - a``); item_offset: column
+#: of an item's content relative to its ``-`` (2 for ``- name: x``).
+BlockStyle = namedtuple("BlockStyle", ("indent", "seq_indent", "item_offset"), defaults=(2, 2, 2))
 
 
 DEFAULT_STYLE: Final = BlockStyle()

@@ -10,10 +10,13 @@ position index of :mod:`meshctl.yamltext.source`, lazily and cached per node.
 from __future__ import annotations
 
 import re
-from typing import Final
 
 from meshctl.yamltext.emitter import BlockStyle
 from meshctl.yamltext.source import MapNode, Node, ScalarNode, SeqNode, SourceDoc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Final
 
 
 class Unsupported(Exception):  # noqa: N818 - a signal

@@ -21,12 +21,15 @@ but they are different YAML).
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
+    Op = dict[str, Any]
 
 #: Keys that identify list items, tried in order (strategic-merge style).
 IDENTITY_KEYS: Final = ("name", "mountPath", "devicePath")
 
-Op = dict[str, Any]
 
 
 def escape(token: str) -> str:

@@ -25,7 +25,6 @@ directly.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
 
 from _ruamel_yaml import CParser
 from ruamel.yaml.cyaml import CSafeLoader
@@ -40,6 +39,10 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 
 class YamlSyntaxError(Exception):

@@ -11,8 +11,6 @@ edits.
 
 from __future__ import annotations
 
-from typing import Any, Final
-
 from meshctl.yamltext.patch import parse_pointer, strict_equal
 from meshctl.yamltext.source import (
     AliasNode,
@@ -23,6 +21,10 @@ from meshctl.yamltext.source import (
     SourceDoc,
     copy_data,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 
 class PatchError(ValueError):

@@ -21,7 +21,6 @@ import copy
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Final
 
 from meshctl.gotemplate.types import (
     K_DURATION,
@@ -38,6 +37,10 @@ from meshctl.gotemplate.types import (
     parse_duration,
 )
 from meshctl.sidecar.names import PROXY
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from typing import Any, Final
 
 INTERCEPTION_MODE: Final = EnumType({"REDIRECT": 0, "TPROXY": 1, "NONE": 2})
 AUTH_POLICY: Final = EnumType({"NONE": 0, "MUTUAL_TLS": 1, "INHERIT": 1000})

@@ -12,15 +12,22 @@ selectors...), ``--valuesFile`` the values, ``--meshConfigFile`` the mesh config
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import os
 
 from meshctl.options import Options
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from meshctl.sidecar.config.settings import Settings
 
-DATA = Path(__file__).parent / "data"
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def _data(name: str) -> str:
+    with open(os.path.join(DATA, name), encoding="utf-8") as fh:
+        return fh.read()
 
 
 def builtin_inject_config() -> dict[str, Any]:
@@ -31,7 +38,7 @@ def builtin_inject_config() -> dict[str, Any]:
         "alwaysInjectSelector": [],
         "neverInjectSelector": [],
         "injectedAnnotations": {},
-        "templates": {"sidecar": (DATA / "sidecar.tpl").read_text(encoding="utf-8")},
+        "templates": {"sidecar": _data("sidecar.tpl")},
     }
 
 
@@ -40,8 +47,8 @@ def settings_for(opts: Options) -> Settings:
 
     return load_settings(
         opts.inject_config_file or builtin_inject_config(),
-        opts.values_file or DATA / "values.yaml",
-        opts.mesh_config_file or DATA / "mesh.yaml",
+        opts.values_file or os.path.join(DATA, "values.yaml"),
+        opts.mesh_config_file or os.path.join(DATA, "mesh.yaml"),
         opts.operator_file,
         revision=opts.revision,
         native_sidecars=opts.native_sidecars_enabled,

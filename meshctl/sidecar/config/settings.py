@@ -24,16 +24,20 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Final
 
 from meshctl.errors import ConfigError
 from meshctl.gotemplate.goyaml import load_yaml
 from meshctl.records import Frozen
 from meshctl.sidecar.config.meshconfig import apply_mesh_config
 
-Source = str | Path | Mapping[str, Any] | None
-LabelSelector = Mapping[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
+    from os import PathLike
+    from typing import Any, Final
+
+    Source = str | PathLike[str] | Mapping[str, Any] | None
+    LabelSelector = Mapping[str, Any]
+
 
 POLICIES: Final = ("enabled", "disabled")
 DEFAULT_TEMPLATE: Final = "sidecar"
@@ -71,9 +75,10 @@ class Settings(Frozen):
 # reading sources
 
 
-def _read_text(source: str | Path, what: str) -> str:
+def _read_text(source: str | PathLike[str], what: str) -> str:
     try:
-        return Path(source).read_text(encoding="utf-8")
+        with open(source, encoding="utf-8") as fh:
+            return fh.read()
     except OSError as exc:
         raise ConfigError(f"cannot read {what} {str(source)!r}: {exc.strerror or exc}") from None
 

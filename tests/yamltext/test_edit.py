@@ -29,7 +29,7 @@ from meshctl.yamltext.edit import PatchError, apply_patch_to_text
 from meshctl.yamltext.patch import make_patch, parse_pointer
 from meshctl.yamltext.source import MapNode, Node, SeqNode, load_document
 
-GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "istio-golden"
+GOLDEN = Path(__file__).resolve().parents[3] / "shared" / "istio-golden"
 
 
 def edit(src: str, new: Any) -> str:

@@ -27,7 +27,7 @@ from meshctl.sidecar.render import Renderer
 
 TEMPLATE_FUNCTIONS = gotpl_functions()
 
-SIDECAR_TPL = Path(__file__).parent.parent / "meshctl/sidecar/config/data/sidecar.tpl"
+SIDECAR_TPL = Path(__file__).resolve().parents[2] / "meshctl/sidecar/config/data/sidecar.tpl"
 
 
 def gotpl_template(source: str, name: str = "t") -> gotpl.Template:

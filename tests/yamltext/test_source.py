@@ -21,7 +21,7 @@ from meshctl.yamltext.source import (
     load_document,
 )
 
-GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "istio-golden"
+GOLDEN = Path(__file__).resolve().parents[3] / "shared" / "istio-golden"
 
 
 def split_docs(text: str) -> list[str]:

@@ -37,7 +37,7 @@ from tests.conftest import SHARED
 
 TEMPLATE_FUNCTIONS = gotpl_functions()
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ONE_DEPLOYMENT = """\
 # a comment that must survive
 apiVersion: apps/v1
