@@ -4,7 +4,8 @@
   ``--help`` does the same once its text is in the start-up cache, and prints exactly what
   click prints (also for another terminal width, and after a corrupt cache entry).
 * Compiled templates are stored once and then loaded, not compiled (``tplcache.STATS``, and a
-  second ``kube-inject`` leaves the entry untouched); a corrupt or foreign entry is ignored and
+  second ``kube-inject`` leaves the entries untouched: every template of the built-in profile is
+  stored natively, so that run imports no gotpl); a corrupt or foreign entry is ignored and
   rewritten; ``MESHCTL_NO_CACHE=1`` writes nothing; the key follows every input.
 * A loaded template renders exactly as a fresh one: every Istio golden input is injected with
   freshly compiled and with cache-loaded templates (built-in profile and Istio's config), and
@@ -30,9 +31,10 @@ from meshctl import tplcache
 from meshctl.cli.commands import cli
 from meshctl.inject import Injector
 from meshctl.istio.funcs import TEMPLATE_FUNCTIONS
+from meshctl.istio.gonative import native_key
 from meshctl.istio.gotpl_compat import compile_template, template_loader
 from meshctl.options import Mode, Operation, Options
-from meshctl.profile import settings_for
+from meshctl.profile import BUILTIN_TEMPLATES, builtin_inject_config, settings_for
 from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -359,17 +361,23 @@ def test_second_kube_inject_loads_the_compiled_template(tmp_path: Path) -> None:
     assert "istio-proxy" in reference.stdout and "# a comment" in reference.stdout
 
     first, first_modules = _meshctl(["kube-inject", "-f", str(manifest)], cache_home)
-    assert "gotpl" in first_modules  # compiled the template (with gotpl's parser)
-    (entry,) = _entries(cache_home, "native")
-    stamp = (entry.stat().st_ino, entry.stat().st_mtime_ns)
+    assert "gotpl" in first_modules  # compiled the templates (with gotpl's parser)
+    # every template of the built-in profile, used or not, is stored in its native form
+    entries = _entries(cache_home, "native")
+    assert len(entries) == len(BUILTIN_TEMPLATES)
+    stamps = [(e.stat().st_ino, e.stat().st_mtime_ns) for e in entries]
     second, modules = _meshctl(["kube-inject", "-f", str(manifest)], cache_home)
     assert first.stdout == second.stdout == reference.stdout
     assert (first.returncode, second.returncode) == (0, 0)
-    assert (entry.stat().st_ino, entry.stat().st_mtime_ns) == stamp  # loaded, not rewritten
+    # loaded, not rewritten
+    assert [(e.stat().st_ino, e.stat().st_mtime_ns) for e in entries] == stamps
     assert "meshctl.tplcache" in modules
-    # the native runtime rendered the pod: gotpl (~100 ms to import) was not even loaded
+    # the native runtime rendered the pod and the other templates were found in the cache:
+    # gotpl (~100 ms to import) was not even loaded
     assert not [m for m in modules if m == "gotpl" or m.startswith("gotpl.")]
 
+    sidecar = builtin_inject_config()["templates"]["sidecar"]
+    (entry,) = [e for e in entries if e.name == f"native-{native_key(sidecar, 'sidecar')[:40]}"]
     entry.write_bytes(b"corrupt")
     third, _ = _meshctl(["kube-inject", "-f", str(manifest)], cache_home)
     assert third.stdout == reference.stdout and third.returncode == 0
