@@ -31,7 +31,7 @@ from typing import Any, Final
 from meshctl.istio.gotypes import CONTAINER, go_struct_json
 from meshctl.istio.goyaml import go_json_ordered
 from meshctl.istio.meshconfig import hold_application, interception_mode, status_port
-from meshctl.istio.quantity import canonical_quantity
+from meshctl.istio.quantity import canonical_quantity, respelt_resources
 from meshctl.merge import strategic_merge
 
 PROXY: Final = "istio-proxy"
@@ -192,7 +192,13 @@ def reapply_overwritten_containers(final: Pod, original: Mapping[str, Any],
                 # re-applies the overrides recorded at the first injection, so that injecting
                 # again gives the same pod (Istio forgets them on its second pass).
                 if match is not None:
-                    final = strategic_merge(final, {"spec": {field: [typed_container(match)]}})
+                    overlay = typed_container(match)
+                    current = find_in_pod(name, original)
+                    if "resources" in overlay and current is not None:
+                        # the user's own spelling of the quantities is still in the pod
+                        overlay["resources"] = respelt_resources(overlay["resources"],
+                                                                 current.get("resources"))
+                    final = strategic_merge(final, {"spec": {field: [overlay]}})
                 continue
             if match is None:
                 if field == "containers":

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from meshctl.istio.meshconfig import status_port
+from meshctl.istio.quantity import respelt_resources
 
 PROXY: Final = "istio-proxy"
 VALIDATION: Final = "istio-validation"
@@ -212,6 +213,7 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
 
     added_containers = _names(status.get("containers"))
     added_inits = _names(status.get("initContainers"))
+    injected = {c.get("name"): c for c in (*inits, *containers)}
     containers = [c for c in containers if c.get("name") not in added_containers | {PROXY}]
     inits = [c for c in inits if c.get("name") not in added_inits]
 
@@ -222,6 +224,10 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
                 if not isinstance(c, Mapping):
                     continue
                 restored = {**c}
+                if "resources" in c and c.get("name") in injected:
+                    # the user's own spelling of the quantities is still in the pod
+                    restored["resources"] = respelt_resources(
+                        c["resources"], injected[c.get("name")].get("resources"))
                 restored.setdefault("image", "auto")
                 if not restored.get("resources"):
                     restored.pop("resources", None)
