@@ -1,10 +1,16 @@
 """Every public manifest in ../shared/realworld (and our BookInfo example) goes through.
 
 For each: every workload is injected, the output is a fixed point of kube-inject, every
-original line survives in order (lines inside rewritten probes excepted, and the pod's
+original line survives in order (lines inside rewritten probes excepted, the pod's
 ``prometheus.io/*`` annotations, which Istio's Prometheus merge points at the agent and keeps in
-``ISTIO_PROMETHEUS_ANNOTATIONS``), every comment is kept, and the built-in kinds validate
-against Kubernetes 1.33's schema (strict). A file without workloads comes out byte-identical.
+``ISTIO_PROMETHEUS_ANNOTATIONS``, and the ``image: auto`` placeholder of a gateway's own
+``istio-proxy`` container, which injection fills in), every comment is kept, and the built-in
+kinds validate against Kubernetes 1.33's schema (strict). A file without workloads comes out
+byte-identical.
+
+Istio's gateway Helm chart (``realworld/istio-gateway``, a Deployment annotated
+``inject.istio.io/templates: gateway``) is also injected with Istio's own injector config: the
+built-in profile's ``gateway`` template must give the same objects.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from tests import k8svalidate
 from tests.clirunner import run_cli
 from tests.conftest import ROOT, SHARED
 
-FILES = sorted((SHARED / "realworld").glob("*.yaml")) + [ROOT / "examples/bookinfo/bookinfo.yaml"]
+FILES = sorted((SHARED / "realworld").rglob("*.yaml")) + [ROOT / "examples/bookinfo/bookinfo.yaml"]
+GATEWAY_CHART = SHARED / "realworld/istio-gateway/istio-ingressgateway-chart.yaml"
+ISTIO_SETTINGS = SHARED / "istio-golden/settings"
 WORKLOAD_KINDS = {
     "Deployment",
     "Pod",
@@ -35,6 +43,8 @@ WORKLOAD_KINDS = {
 }
 _PROMETHEUS = re.compile(r"^\s*prometheus\.io/(port|path|scrape):")
 _PROBE = re.compile(r"^(\s*)(?:- )?(readinessProbe|livenessProbe|startupProbe):")
+#: the image Istio's gateway chart gives its istio-proxy container, for injection to fill in
+_AUTO_IMAGE = re.compile(r"^\s*image: *([\"']?)auto\1\s*$")
 
 
 def _probe_lines(lines: list[str]) -> set[int]:
@@ -96,7 +106,7 @@ def test_realworld(path: Path) -> None:
     old_lines = text.splitlines()
     new_lines = out.splitlines()
     allowed = _probe_lines(old_lines) | {
-        i for i, line in enumerate(old_lines) if _PROMETHEUS.match(line)
+        i for i, line in enumerate(old_lines) if _PROMETHEUS.match(line) or _AUTO_IMAGE.match(line)
     }
     sm = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, i1, i2, _j1, _j2 in sm.get_opcodes():
@@ -113,3 +123,33 @@ def test_realworld(path: Path) -> None:
             continue
         errs = k8svalidate.errors(obj)
         assert not errs, f"{obj['kind']}/{obj['metadata'].get('name')}: {errs[:3]}"
+
+
+def test_gateway_chart_injects_like_istios_gateway_template() -> None:
+    """The built-in profile and Istio's own injector config, values and mesh config give the
+    gateway chart the same objects (compared as in the conformance suite)."""
+    from tests.conformance.semantic import diff
+
+    images = ["--hub", "registry.istio.io/testing", "--tag", "latest"]  # as the goldens
+    builtin = run_cli(["kube-inject", "-f", str(GATEWAY_CHART), *images])
+    istio = run_cli([
+        "kube-inject", "-f", str(GATEWAY_CHART), *images,
+        "--injectConfigFile", str(ISTIO_SETTINGS / "inject-config.yaml"),
+        "--valuesFile", str(ISTIO_SETTINGS / "values.json"),
+        "--meshConfigFile", str(ISTIO_SETTINGS / "mesh.yaml"),
+    ])  # fmt: skip
+    assert (builtin.rc, istio.rc) == (0, 0), builtin.stderr + istio.stderr
+    assert builtin.stderr == istio.stderr == (
+        "deployment/istio-system/istio-ingressgateway: injected\n")
+    want = [d for d in yaml.safe_load_all(istio.stdout) if d]
+    got = [d for d in yaml.safe_load_all(builtin.stdout) if d]
+    assert [d["kind"] for d in got] == [d["kind"] for d in want]
+    problems = [f"{w['kind']}: {d}" for w, g in zip(want, got, strict=True) if (d := diff(w, g))]
+    assert not problems, "\n".join(problems)
+    (deployment,) = [d for d in got if d["kind"] == "Deployment"]
+    pod = deployment["spec"]["template"]
+    (proxy,) = pod["spec"]["containers"]
+    assert proxy["image"] == "registry.istio.io/testing/proxyv2:latest"
+    assert proxy["args"][:2] == ["proxy", "router"]
+    assert "initContainers" not in pod["spec"]  # a gateway captures no traffic
+    assert pod["metadata"]["annotations"]["inject.istio.io/templates"] == "gateway"

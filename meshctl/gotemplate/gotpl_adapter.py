@@ -9,11 +9,11 @@ They are fixed here, once, and tested in ``tests/gotemplate/test_gotpl_adapter.p
     ``X`` is unset.
 ``index`` of a missing key
     Go returns the map's zero value (``""`` for a ``map[string]string``); gotpl returns "no
-    value" except for its own ``TypedMap``. :class:`~meshctl.istio.gotypes.GoMap` carries its
+    value" except for its own ``TypedMap``. :class:`~meshctl.gotemplate.types.GoMap` carries its
     zero value and ``index`` uses it.
 an empty map is truthy
     gotpl treats any mapping that is not a ``dict`` as true. The data model only hands templates
-    ``dict`` subclasses (:class:`~meshctl.istio.gotypes.GoMap`), so
+    ``dict`` subclasses (:class:`~meshctl.gotemplate.types.GoMap`), so
     ``if .ProxyConfig.ProxyMetadata`` is false when there is no metadata.
 a method passed to ``and``/``or`` is not called
     gotpl evaluates ``and``/``or`` operands without calling a trailing method, so
@@ -22,7 +22,7 @@ a method passed to ``and``/``or`` is not called
     ``String``, ``GetTracing``) are resolved as fields when looked up, so the built-in
     short-circuiting ``and``/``or`` see plain values.
 ``fmt.Sprint``
-    :func:`~meshctl.istio.govalues.go_sprint` formats values as Go's ``fmt.Sprint`` does
+    :func:`~meshctl.gotemplate.values.go_sprint` formats values as Go's ``fmt.Sprint`` does
     (``true``, ``<nil>``, ``1e+06``, enum names), for ``annotation`` and friends.
 """
 

@@ -367,7 +367,7 @@ def printf(format_string: Any, *values: Any) -> str:
 
 
 def native_index(value: Any, *keys: Any) -> Any:
-    """Go's ``index`` (see :func:`meshctl.istio.govalues.index_or`)."""
+    """Go's ``index`` (see :func:`meshctl.gotemplate.values.index_or`)."""
     return index_or(NO_VALUE, value, keys)
 
 

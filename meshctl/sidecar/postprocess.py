@@ -53,7 +53,7 @@ from meshctl.sidecar.pod import (
     sidecar_location,
     update_container,
 )
-from meshctl.sidecar.quantity import canonical_quantity
+from meshctl.sidecar.quantity import canonical_quantity, respelt_resources
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -152,7 +152,13 @@ def reapply_overwritten_containers(final: Pod, original: Mapping[str, Any],
                 # re-applies the overrides recorded at the first injection, so that injecting
                 # again gives the same pod (Istio forgets them on its second pass).
                 if match is not None:
-                    final = strategic_merge(final, {"spec": {field: [typed_container(match)]}})
+                    overlay = typed_container(match)
+                    current = find_in_pod(name, original)
+                    if "resources" in overlay and current is not None:
+                        # the user's own spelling of the quantities is still in the pod
+                        overlay["resources"] = respelt_resources(overlay["resources"],
+                                                                 current.get("resources"))
+                    final = strategic_merge(final, {"spec": {field: [overlay]}})
                 continue
             if match is None:
                 if field == "containers":

@@ -7,6 +7,7 @@ JSON Istio stores in annotations (``proxy.istio.io/overrides``) carries it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,3 +88,25 @@ def canonical_quantity(value: Any) -> Any:
         mantissa *= 10
         exp -= 1
     return f"{sign}{mantissa}{_DEC_SUFFIX.get(exp, '')}"
+
+
+def respelt_resources(resources: Any, spelt: Any) -> Any:
+    """A container's ``resources`` with each quantity written as ``spelt`` (the same container's
+    resources elsewhere) writes it, where both hold the same amount.
+
+    Why: ``proxy.istio.io/overrides`` records the user's containers as Go writes them, in
+    canonical form (``2000m`` is ``"2"`` there, ``1024Mi`` is ``"1Gi"``), while the pod keeps
+    the user's own text; restoring from the annotation must not rewrite that text.
+    """
+    if not isinstance(resources, Mapping) or not isinstance(spelt, Mapping):
+        return resources
+    out = dict(resources)
+    for kind, amounts in resources.items():
+        mine = spelt.get(kind)
+        if isinstance(amounts, Mapping) and isinstance(mine, Mapping):
+            out[kind] = {
+                q: mine[q] if q in mine and canonical_quantity(mine[q]) == canonical_quantity(v)
+                else v
+                for q, v in amounts.items()
+            }
+    return out

@@ -133,7 +133,9 @@ class Renderer:
     native code does not reproduce (and to report a template's errors). Otherwise gotpl
     renders, from its compiled templates in the cache
     (:func:`~meshctl.gotemplate.gotpl_adapter.template_loader`). The default templates are loaded
-    here, the others (an Istio config has eight) when a pod first asks for them.
+    here, the others (an Istio config has eight) when a pod first asks for them; with
+    ``compiled``, a template the cache does not hold natively yet is compiled natively here
+    (and stored), whether or not a pod uses it.
     """
 
     def __init__(self, settings: Settings, *, compiled: bool = False) -> None:
@@ -152,6 +154,11 @@ class Renderer:
             if self._fast is not None and has_native(source, name, NATIVE_FUNCTIONS):
                 continue  # compiled without error before: it parses
             self._add_loader(name, source)
+            if self._fast is not None:
+                # gotpl is loaded and the template parsed: store its native form as well, so
+                # that the next run finds every template of the profile (the built-in one has
+                # four) in the cache and checks them without importing gotpl
+                self._fast_render(name)
         # the templates most pods use: loaded now, so that forked workers inherit them
         for name in select_templates({}, settings):
             if name in settings.templates:

@@ -43,6 +43,7 @@ from meshctl.sidecar.names import (
     TEMPLATE_LABELS,
     VALIDATION,
 )
+from meshctl.sidecar.quantity import respelt_resources
 from meshctl.sidecar.workload import metadata_path, pod_context, replace_path
 
 TYPE_CHECKING = False
@@ -220,6 +221,7 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
 
     added_containers = _names(status.get("containers"))
     added_inits = _names(status.get("initContainers"))
+    injected = {c.get("name"): c for c in (*inits, *containers)}
     containers = [c for c in containers if c.get("name") not in added_containers | {PROXY}]
     inits = [c for c in inits if c.get("name") not in added_inits]
 
@@ -230,6 +232,10 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
                 if not isinstance(c, Mapping):
                     continue
                 restored = {**c}
+                if "resources" in c and c.get("name") in injected:
+                    # the user's own spelling of the quantities is still in the pod
+                    restored["resources"] = respelt_resources(
+                        c["resources"], injected[c.get("name")].get("resources"))
                 restored.setdefault("image", "auto")
                 if not restored.get("resources"):
                     restored.pop("resources", None)

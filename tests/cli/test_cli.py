@@ -327,12 +327,13 @@ def test_bad_config_is_one_line_exit_3(tmp_path: Path) -> None:
 def test_requested_template_missing_names_the_choices() -> None:
     doc = HELLO.replace(
         "    metadata:\n",
-        "    metadata:\n      annotations:\n        inject.istio.io/templates: gateway\n",
+        "    metadata:\n      annotations:\n        inject.istio.io/templates: waypoint\n",
         1,
     )
     res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
     assert res.rc == 3 and res.stdout == ""
-    assert "gateway" in res.stderr and "sidecar" in res.stderr
+    assert res.stderr.endswith(": requested template 'waypoint' not found; "
+                               "have gateway, grpc-agent, grpc-simple, sidecar\n"), res.stderr
 
 
 def test_compiled_templates_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:

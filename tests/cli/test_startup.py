@@ -4,7 +4,8 @@
   ``--help`` does the same once its text is in the start-up cache, and prints exactly what
   click prints (also for another terminal width, and after a corrupt cache entry).
 * Compiled templates are stored once and then loaded, not compiled (``diskcache.STATS``, and a
-  second ``kube-inject`` leaves the entry untouched); a corrupt or foreign entry is ignored and
+  second ``kube-inject`` leaves the entries untouched: every template of the built-in profile is
+  stored natively, so that run imports no gotpl); a corrupt or foreign entry is ignored and
   rewritten; ``MESHCTL_NO_CACHE=1`` writes nothing; the key follows every input.
 * A loaded template renders exactly as a fresh one: every Istio golden input is injected with
   freshly compiled and with cache-loaded templates (built-in profile and Istio's config), and
@@ -29,9 +30,10 @@ from hypothesis import strategies as st
 from meshctl import cache as diskcache
 from meshctl.cli.app import cli
 from meshctl.gotemplate.gotpl_adapter import compile_template, template_loader
+from meshctl.gotemplate.native import native_key
 from meshctl.options import Mode, Operation, Options
-from meshctl.sidecar.config.profile import settings_for
-from meshctl.sidecar.funcs import gotpl_functions
+from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES, builtin_inject_config, settings_for
+from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
 from meshctl.sidecar.inject import Injector
 from tests.conftest import SHARED
 
@@ -362,17 +364,24 @@ def test_second_kube_inject_loads_the_compiled_template(tmp_path: Path) -> None:
     assert "istio-proxy" in reference.stdout and "# a comment" in reference.stdout
 
     first, first_modules = _meshctl(["kube-inject", "-f", str(manifest)], cache_home)
-    assert "gotpl" in first_modules  # compiled the template (with gotpl's parser)
-    (entry,) = _entries(cache_home, "native")
-    stamp = (entry.stat().st_ino, entry.stat().st_mtime_ns)
+    assert "gotpl" in first_modules  # compiled the templates (with gotpl's parser)
+    # every template of the built-in profile, used or not, is stored in its native form
+    entries = _entries(cache_home, "native")
+    assert len(entries) == len(BUILTIN_TEMPLATES)
+    stamps = [(e.stat().st_ino, e.stat().st_mtime_ns) for e in entries]
     second, modules = _meshctl(["kube-inject", "-f", str(manifest)], cache_home)
     assert first.stdout == second.stdout == reference.stdout
     assert (first.returncode, second.returncode) == (0, 0)
-    assert (entry.stat().st_ino, entry.stat().st_mtime_ns) == stamp  # loaded, not rewritten
+    # loaded, not rewritten
+    assert [(e.stat().st_ino, e.stat().st_mtime_ns) for e in entries] == stamps
     assert "meshctl.cache" in modules
-    # the native runtime rendered the pod: gotpl (~100 ms to import) was not even loaded
+    # the native runtime rendered the pod and the other templates were found in the cache:
+    # gotpl (~100 ms to import) was not even loaded
     assert not [m for m in modules if m == "gotpl" or m.startswith("gotpl.")]
 
+    sidecar = builtin_inject_config()["templates"]["sidecar"]
+    key = native_key(sidecar, "sidecar", NATIVE_FUNCTIONS)
+    (entry,) = [e for e in entries if e.name == f"native-{key[:40]}"]
     entry.write_bytes(b"corrupt")
     third, _ = _meshctl(["kube-inject", "-f", str(manifest)], cache_home)
     assert third.stdout == reference.stdout and third.returncode == 0

@@ -8,7 +8,7 @@ import pytest
 
 #: test function name -> label printed in the summary
 SUITES = {
-    "test_builtin_profile": "built-in profile (CLI), default settings + sidecar template",
+    "test_builtin_profile": "built-in profile (CLI), default settings + built-in templates",
     "test_istio_config": "Istio injector config (CLI), all kube-inject cases",
     "test_istioctl_command": "istioctl command cases (CLI)",
 }

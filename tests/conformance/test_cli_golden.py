@@ -1,7 +1,8 @@
 """Istio's golden suite through meshctl's command line (not just the library).
 
-- ``test_builtin_profile``: the 85 cases with default settings that use only the ``sidecar``
-  template, injected with the BUILT-IN profile:
+- ``test_builtin_profile``: the 90 cases with default settings that use only templates of the
+  built-in profile (``sidecar``: 85 cases; ``gateway``, ``grpc-agent``, ``grpc-simple``: 5),
+  injected with the BUILT-IN profile:
   ``meshctl kube-inject -f INPUT --hub registry.istio.io/testing --tag latest
   --native-sidecars true|false``.
 - ``test_istio_config``: every kube-inject case, rendered from Istio's own injector config with
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
+from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES
 from meshctl.sidecar.config.settings import deep_merge_values, set_value
 from tests.clirunner import run_cli
 from tests.conformance.semantic import diff
@@ -32,7 +34,6 @@ from tests.conformance.test_engine_goldens import (
     all_cases,
     case_id,
     is_default,
-    uses_only_sidecar_template,
 )
 
 pytestmark = pytest.mark.conformance
@@ -46,24 +47,29 @@ CASES = all_cases()
 _PLAIN_KEYS = {"suite", "id", "input", "golden", "native_sidecars", "note", "webhook"}
 
 
-def _sidecar_only(case: dict[str, Any]) -> bool:
-    """No template annotation, or one that names only ``sidecar``."""
+def templates_used(case: dict[str, Any]) -> set[str]:
+    """The templates the case's pods ask for with ``inject.istio.io/templates`` (``sidecar``,
+    the default, when none does)."""
+    names: set[str] = set()
     for doc in _docs((GOLDEN / "inject" / case["input"]).read_text()):
-        for line in yaml.safe_dump(doc).splitlines():
-            if "inject.istio.io/templates:" in line:
-                names = {n.strip() for n in line.split(":", 1)[1].split(",")}
-                if names != {"sidecar"}:
-                    return False
-    return True
+        asked = [line.split(":", 1)[1] for line in yaml.safe_dump(doc).splitlines()
+                 if "inject.istio.io/templates:" in line]
+        names |= {n.strip() for text in asked for n in text.split(",")} if asked else {"sidecar"}
+    return names
 
 
-#: default settings (nothing but the native-sidecar choice), the sidecar template only: 85 cases
-BUILTIN = [c for c in CASES if set(c) <= _PLAIN_KEYS and _sidecar_only(c)]
+def _builtin_templates_only(case: dict[str, Any]) -> bool:
+    return templates_used(case) <= set(BUILTIN_TEMPLATES)
+
+
+#: default settings (nothing but the native-sidecar choice), templates the built-in profile
+#: has: 90 cases (85 sidecar, 3 gateway, 1 grpc-agent, 1 grpc-simple)
+BUILTIN = [c for c in CASES if set(c) <= _PLAIN_KEYS and _builtin_templates_only(c)]
 #: the error and warning cases with default settings also run through the built-in profile
 BUILTIN_CHECKS = [
     c
     for c in CASES
-    if is_default(c) and uses_only_sidecar_template(c) and not set(c) <= _PLAIN_KEYS
+    if is_default(c) and _builtin_templates_only(c) and not set(c) <= _PLAIN_KEYS
 ]
 
 
@@ -92,7 +98,9 @@ def _native(case: dict[str, Any]) -> str:
 
 
 def test_builtin_profile_count() -> None:
-    assert len(BUILTIN) == 85
+    assert len(BUILTIN) == 90
+    by_template = sorted(t for c in BUILTIN for t in templates_used(c) if t != "sidecar")
+    assert by_template == ["gateway", "gateway", "gateway", "grpc-agent", "grpc-simple"]
 
 
 def _builtin_args(case: dict[str, Any]) -> list[str]:

@@ -2,9 +2,10 @@
 
 Differential tests: every template is rendered by gotpl and by its compiled form, and the strings
 must be identical. The data are the real thing: every workload of Istio's golden inputs, with the
-settings of every golden case, captured where :class:`meshctl.render.Renderer` renders it, and
-rendered through all eight templates of the Istio injector config and meshctl's own sidecar
-template. Small templates pin each construct, including gotpl's own quirks.
+settings of every golden case, captured where :class:`meshctl.sidecar.render.Renderer` renders it,
+and rendered through all eight templates of the Istio injector config and meshctl's own templates
+(the built-in profile's sidecar, gateway, grpc-agent and grpc-simple). Small templates pin each
+construct, including gotpl's own quirks.
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ import yaml
 from meshctl.gotemplate.compiler import Unsupported, compile_template
 from meshctl.gotemplate.fast import FastTemplate
 from meshctl.gotemplate.types import GoMap, GoStruct
+from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES, builtin_inject_config
 from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
 from meshctl.sidecar.kubetypes import OBJECT_META
 from meshctl.sidecar.render import Renderer
 
 TEMPLATE_FUNCTIONS = gotpl_functions()
-
-SIDECAR_TPL = Path(__file__).resolve().parents[2] / "meshctl/sidecar/config/data/sidecar.tpl"
 
 
 def gotpl_template(source: str, name: str = "t") -> gotpl.Template:
@@ -262,13 +262,16 @@ def _compiled(template: gotpl.Template) -> tuple[Any, Any]:
 
 
 @functools.cache
-def _meshctl_template() -> gotpl.Template:
-    return gotpl_template(SIDECAR_TPL.read_text(encoding="utf-8"), "meshctl-sidecar")
+def _meshctl_templates() -> tuple[tuple[str, gotpl.Template], ...]:
+    """The built-in profile's templates, named ``meshctl-<name>``."""
+    sources = builtin_inject_config()["templates"]
+    return tuple((f"meshctl-{name}", gotpl_template(sources[name], f"meshctl-{name}"))
+                 for name in BUILTIN_TEMPLATES)
 
 
 class Capture:
     """Wraps :meth:`Renderer.render_text`: every template of the renderer (and meshctl's own
-    sidecar template) is rendered by gotpl and compiled with the data the injector built."""
+    templates) is rendered by gotpl and compiled with the data the injector built."""
 
     def __init__(self) -> None:
         self.compared = 0
@@ -282,7 +285,7 @@ class Capture:
     def check(self, renderer: Renderer, data: Mapping[str, Any]) -> None:
         self.pods += 1
         templates = [(n, renderer.template(n)) for n in renderer.names]
-        templates.append(("meshctl-sidecar", _meshctl_template()))
+        templates.extend(_meshctl_templates())
         gateway = gateway_data(data, self.pods)
         for name, template in templates:
             compiled, native = _compiled(template)
@@ -312,7 +315,7 @@ ALL_TEMPLATES = frozenset(
         "kube-gateway",
         "agentgateway",
         "agentgateway-waypoint",
-        "meshctl-sidecar",
+        *(f"meshctl-{name}" for name in BUILTIN_TEMPLATES),
     }
 )
 
@@ -382,7 +385,7 @@ def test_golden_corpus_renders_identically(monkeypatch: pytest.MonkeyPatch) -> N
     assert capture.errors_both <= capture.compared // 2
     # every template has a native form, and it renders nearly every pod without gotpl
     assert set(capture.native_rendered) >= ALL_TEMPLATES, capture.native_rendered
-    for name in ("sidecar", "meshctl-sidecar"):
+    for name in ("sidecar", *(f"meshctl-{name}" for name in BUILTIN_TEMPLATES)):
         rendered = capture.native_rendered[name]
         assert rendered >= 0.95 * (rendered + capture.native_fallbacks.get(name, 0)), (
             name, rendered, capture.native_fallbacks)
@@ -414,8 +417,9 @@ def test_meshctl_profile_renders_identically(monkeypatch: pytest.MonkeyPatch) ->
             continue
     assert capture.pods >= 50
     assert not capture.mismatches, "\n".join(capture.mismatches[:20])
-    assert capture.native_fallbacks.get("meshctl-sidecar", 0) <= capture.pods // 20, (
-        capture.native_fallbacks)
+    for name in BUILTIN_TEMPLATES:
+        assert capture.native_fallbacks.get(f"meshctl-{name}", 0) <= capture.pods // 20, (
+            capture.native_fallbacks)
 
 
 def _workloads(folder: Path) -> Iterator[dict[str, Any]]:

@@ -167,6 +167,28 @@ def test_strip_reverses_injection() -> None:
     assert injector().uninject(plain, PATH) is plain
 
 
+def test_own_proxy_keeps_its_quantities_through_reinjection_and_strip() -> None:
+    """A gateway's own istio-proxy (as Istio's gateway chart declares it): the overrides
+    annotation records Go's canonical quantities ("2", "1Gi"), the pod keeps the user's
+    spelling, and strip restores that spelling, so that re-injection is a fixed point and
+    strip gives back exactly the input."""
+    own = {"name": "istio-proxy", "image": "auto",
+           "resources": {"limits": {"cpu": "2000m", "memory": "1024Mi"},
+                         "requests": {"cpu": "100m", "memory": "128Mi"}}}
+    sysctl = {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}  # the chart's too
+    obj = deployment({"inject.istio.io/templates": "gateway"}, containers=[own],
+                     securityContext={"sysctls": [sysctl]})
+    inj = injector()
+    once = inj.inject(obj, PATH).obj
+    assert once is not None
+    overrides = once["spec"]["template"]["metadata"]["annotations"]["proxy.istio.io/overrides"]
+    assert '"limits":{"cpu":"2","memory":"1Gi"}' in overrides
+    assert proxy(once["spec"]["template"]["spec"])["resources"] == own["resources"]
+    assert inj.strip(once, PATH) == obj
+    assert inj.inject(once, PATH).obj == once
+    assert inj.inject(inj.strip(once, PATH), PATH).obj == once
+
+
 def _golden_inputs() -> list[Path]:
     return sorted(p for p in (GOLDEN / "inject").glob("*.yaml")
                   if not p.name.endswith(".iop.yaml")

@@ -1,8 +1,10 @@
 """The injection profile of a run: the built-in one (offline, no files) or the user's Istio config.
 
-The built-in profile is meshctl's own sidecar template (``data/sidecar.tpl``, Go text/template,
-rendered by the same engine as a user's Istio templates) with Istio's default injector values
-and mesh config (``data/values.yaml``, ``data/mesh.yaml``; images pinned to one Istio release).
+The built-in profile is meshctl's own injection templates (``data/<name>.tpl``, Go text/template,
+rendered by the same engine as a user's Istio templates: ``sidecar`` by default, ``gateway``,
+``grpc-agent`` and ``grpc-simple`` on request with ``inject.istio.io/templates``) with Istio's
+default injector values and mesh config (``data/values.yaml``, ``data/mesh.yaml``; images pinned
+to one Istio release).
 
 Each piece can be replaced on its own: ``--injectConfigFile`` replaces the template (and policy,
 selectors...), ``--valuesFile`` the values, ``--meshConfigFile`` the mesh config,
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from meshctl.sidecar.config.settings import Settings
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
+#: the templates of the built-in profile, each in ``data/<name>.tpl`` (docs/builtin-profile.md
+#: says why Istio's waypoint, kube-gateway and agentgateway templates are not among them)
+BUILTIN_TEMPLATES = ("sidecar", "gateway", "grpc-agent", "grpc-simple")
 
 
 def _data(name: str) -> str:
@@ -38,7 +43,7 @@ def builtin_inject_config() -> dict[str, Any]:
         "alwaysInjectSelector": [],
         "neverInjectSelector": [],
         "injectedAnnotations": {},
-        "templates": {"sidecar": _data("sidecar.tpl")},
+        "templates": {name: _data(f"{name}.tpl") for name in BUILTIN_TEMPLATES},
     }
 
 
