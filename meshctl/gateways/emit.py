@@ -41,10 +41,11 @@ def plain_ok(s: str) -> bool:
 
 
 def _printable(o: int) -> bool:
-    """YAML's printable characters (YAML 1.2, 5.1), less the byte order mark."""
+    """YAML's printable characters (YAML 1.2, 5.1), less the byte order mark and the two that
+    YAML 1.1 reads as line breaks (U+2028, U+2029)."""
     return (
         0x20 <= o <= 0x7E
-        or 0xA0 <= o <= 0xD7FF
+        or (0xA0 <= o <= 0xD7FF and o not in (0x2028, 0x2029))
         or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
         or 0x10000 <= o <= 0x10FFFF
     )
