@@ -132,3 +132,11 @@ GATEWAY_CASES = [
 def test_gateway_styles_validate(style: str, args: str) -> None:
     for obj in create_ingress(options(f"demo {args} --style {style}")).objects:
         assert schemas.errors(obj) == []
+
+
+def test_docs_example_is_the_real_output() -> None:
+    """The istio example of docs/create-ingress.md is what the walkthrough's command prints."""
+    doc = (ROOT / "docs" / "create-ingress.md").read_text()
+    block = doc.split("### `istio`", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert block == create_ingress(options(BOOKINFO + " --style istio")).text
+    assert BOOKINFO.split(" --path")[0].split(" ", 1)[1] in doc.replace(" \\\n    ", " ")
