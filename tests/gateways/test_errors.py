@@ -145,3 +145,10 @@ def test_limits_are_exact() -> None:
     tls_args = ["x", "--style", "gateway-api"] + [f"--rule=h{i}.com/=s:80,tls=c" for i in range(63)]
     gateway = create_ingress(options(tls_args)).objects[0]
     assert len(gateway["spec"]["listeners"]) == 64
+
+
+def test_annotation_value_that_is_not_utf8() -> None:
+    """An undecodable argument byte reaches Python as a lone surrogate: refused, not crashed."""
+    with pytest.raises(UsageError) as err:
+        create_ingress(options(["x", "--rule", "/=web:80", "--annotation", "k=a\udcffb"]))
+    assert str(err.value) == "the value of annotation 'k' is not valid UTF-8 text"
