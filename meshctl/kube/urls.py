@@ -295,7 +295,7 @@ def choose_port(
             f"choose one with --port ({choices})")
     others = [port_label(e) for e in entries if e is not chosen]
     note = (f"{what} has {len(entries)} {port_word}s; using {port_label(chosen)}; "
-            f"--port chooses another ({', '.join(others)})")
+            f"--port chooses another: {', '.join(others)}")
     return chosen, note
 
 
@@ -614,7 +614,7 @@ def choose_listener(
     )
     others = ", ".join(port_label(e) for e in listeners if e is not chosen)
     return chosen, (f"{what} has {len(listeners)} listeners; using {port_label(chosen)}; "
-                    f"--port chooses another ({others})")
+                    f"--port chooses another: {others}")
 
 
 def gateway_endpoint(

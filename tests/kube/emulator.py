@@ -115,6 +115,8 @@ class Emulator(kmock.KubernetesEmulator):
 
     #: when set, resource requests answer this status (401 or 403); see :meth:`deny`
     denied: int | None = None
+    #: with ``denied`` 403: only these resources (plural names) are forbidden; None: all
+    denied_resources: set[str] | None = None
     denied_user: str = "tester"
 
     def __attrs_post_init__(self) -> None:
@@ -141,8 +143,9 @@ class Emulator(kmock.KubernetesEmulator):
                 if seen is request:
                     self._requests[i] = fixed
             request, resource = fixed, fixed.resource
-        if self.denied is not None and (self.denied == 401 or (
-                resource is not None and resource.plural is not None)):
+        if self.denied == 401 or (
+                self.denied is not None and resource is not None and resource.plural is not None
+                and (self.denied_resources is None or resource.plural in self.denied_resources)):
             raise self._denial(request)
         return await super()._handle(request)
 
@@ -353,11 +356,16 @@ class EmulatorServer:
     def _clear(self) -> None:
         self.handler.objects.clear()
         self.handler.denied = None
+        self.handler.denied_resources = None
 
-    def deny(self, status: int | None) -> None:
-        """Answer every resource request with 403 Forbidden, or every request with 401
-        Unauthorized; None serves again."""
-        self._call(setattr, self.handler, "denied", status)
+    def deny(self, status: int | None, resources: Iterable[str] | None = None) -> None:
+        """Answer resource requests with 403 Forbidden (all, or those of ``resources``: plural
+        names), or every request with 401 Unauthorized; None serves again."""
+        self._call(self._deny, status, set(resources) if resources is not None else None)
+
+    def _deny(self, status: int | None, resources: set[str] | None) -> None:
+        self.handler.denied = status
+        self.handler.denied_resources = resources
 
     def requests(self) -> list[str]:
         """The paths (with query) requested so far, oldest first."""

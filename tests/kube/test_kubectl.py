@@ -176,7 +176,7 @@ def test_error_line_skips_klog_and_warnings() -> None:
         "real")
 
 
-# -- state files -----------------------------------------------------------------------------
+# -- state files -------------------------------------------------------------------------------
 
 
 def test_state_file_from_real_kubectl_output(cluster: EmulatorServer, tmp_path: Path) -> None:
@@ -242,7 +242,7 @@ def test_unreadable_state(tmp_path: Path) -> None:
     assert parse_state("  \n", "empty") == []
 
 
-# -- Istio's ConfigMaps ---------------------------------------------------------------------------
+# -- Istio's ConfigMaps ------------------------------------------------------------------------
 
 
 INJECTOR_DATA = {"config": "policy: enabled\ntemplates: {}\n", "values": '{"global": {}}'}
