@@ -146,6 +146,7 @@ _UNREACHABLE = (
     "x509:",
     "certificate",
     "connection refused",
+    "error upgrading connection",  # port-forward: the streaming upgrade is refused on the way
     "no such host",
     "context deadline exceeded",
     "Client.Timeout",
