@@ -218,9 +218,10 @@ class _Target(Frozen):
     note: str | None
 
 
-def _get_service(source: Source, name: str, namespace: str | None) -> Obj:
+def _get(source: Source, resource: str, name: str, namespace: str | None) -> Obj:
+    """The object, or NotFoundError naming the namespace when that is what is missing."""
     try:
-        return source.get(SERVICES, name, namespace)
+        return source.get(resource, name, namespace)
     except NotFoundError:
         searched = namespace or source.namespace()
         if source.namespace_exists(searched) is False:
@@ -243,13 +244,13 @@ def _target(options: UrlOptions, source: Source) -> _Target:
     if addon is not None:
         namespace = options.namespace or options.istio_namespace
         try:
-            service = _get_service(source, addon.service, namespace)
+            service = _get(source, SERVICES, addon.service, namespace)
         except NotFoundError as err:
             raise NotFoundError(
                 f"{err.message}: the {addon.title} addon is not installed there "
                 "(--istio-namespace or -n names the namespace it was installed in)") from None
         return _Target(service, addon, HTTP_PORT_NAMES, False, None)
-    service = _get_service(source, options.service, options.namespace)
+    service = _get(source, SERVICES, options.service, options.namespace)
     return _Target(service, None, HTTP_PORT_NAMES, False, None)
 
 
@@ -305,7 +306,7 @@ def resolve(options: UrlOptions, source: Source) -> Endpoint:
     """One look at the cluster (no waiting): the endpoint, or the error that says why not."""
     path = _path(options, None)
     if options.gateway:
-        gateway = source.get(GATEWAYS, options.gateway, options.namespace)
+        gateway = _get(source, GATEWAYS, options.gateway, options.namespace)
         return gateway_endpoint(
             gateway, port=parse_port(options.port), scheme=options.scheme, path=path)
     target = _target(options, source)
@@ -441,7 +442,7 @@ def start_port_forward(
     local = forward.start(ready_timeout)
     notes = tuple(n for n in (target.note, note) if n)
     endpoint = Endpoint(
-        options.scheme or port_scheme(chosen), "127.0.0.1", local, _path(options, target),
+        options.scheme or port_scheme(chosen), forward.local_host, local, _path(options, target),
         "Service", name, namespace, _service_type(service),
         f"kubectl port-forward svc/{name} {local}:{remote}", port_name=chosen.get("name"),
         notes=notes)

@@ -597,6 +597,8 @@ class PortForward:
         self.remote_port = remote_port
         self.requested_port = local_port
         self.local_port: int | None = None
+        #: where kubectl listens first (``127.0.0.1``, or ``::1`` when only IPv6 worked)
+        self.local_host = "127.0.0.1"
         self.process: subprocess.Popen[str] | None = None
         self._stderr: list[str] = []
         self._threads: list[Any] = []
@@ -664,21 +666,25 @@ class PortForward:
         import time
 
         deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                line = lines.get(timeout=max(remaining, 0.001))
-            except queue.Empty:
-                self.stop()
-                raise UnreachableError(
-                    f"kubectl port-forward to service {self.service!r} was not ready after "
-                    f"{timeout:g} s") from None
-            if line is None:  # kubectl exited before forwarding
-                raise self._exit_error(process.wait())
-            found = _FORWARDING.search(line)
-            if found:
-                self.local_port = int(found.group(2))
-                return self.local_port
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    line = lines.get(timeout=max(remaining, 0.001))
+                except queue.Empty:
+                    raise UnreachableError(
+                        f"kubectl port-forward to service {self.service!r} was not ready "
+                        f"after {timeout:g} s") from None
+                if line is None:  # kubectl exited before forwarding
+                    raise self._exit_error(process.wait())
+                found = _FORWARDING.search(line)
+                if found:
+                    self.local_host = found.group(1).strip("[]")
+                    self.local_port = int(found.group(2))
+                    return self.local_port
+        except BaseException:  # not ready in time, or Ctrl-C meanwhile: kubectl must not linger
+            self.stop()
+            raise
 
     def _exit_error(self, returncode: int) -> MeshctlError:
         for thread in self._threads:

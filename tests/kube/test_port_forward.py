@@ -60,6 +60,10 @@ if mode == "busy-once" and calls == 1:
 if mode == "hang":
     time.sleep(60)
     sys.exit(0)
+if mode == "ipv6-only":
+    print("Forwarding from [::1]:%s -> %s" % (local, remote), flush=True)
+    time.sleep(60)
+    sys.exit(0)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -160,6 +164,15 @@ def test_local_port_given_and_ingress(cluster: EmulatorServer, stand_in: MakeSta
             "--kubeconfig", str(cluster.kubeconfig), "--context", "emulator", "port-forward",
             "-n", "istio-system", "svc/istio-ingressgateway", f"{port}:80"]]
         assert forwarding.endpoint.notes  # which of the gateway's ports, and how to choose
+
+
+def test_ipv6_only_listener(cluster: EmulatorServer, stand_in: MakeStandIn) -> None:
+    cluster.add(o.modern_addons())
+    kubectl = stand_in("ipv6-only")
+    options = UrlOptions("kiali", kubectl=str(kubectl.path), port_forward=True,
+                         kubeconfig=str(cluster.kubeconfig))
+    with start_port_forward(options) as forwarding:
+        assert forwarding.url == f"http://[::1]:{forwarding.endpoint.port}/kiali"
 
 
 def test_prefers_the_remote_port_locally_when_free(stand_in: MakeStandIn) -> None:

@@ -206,6 +206,8 @@ def test_gateway_api(cluster: EmulatorServer, opts: Opts) -> None:
     err = _error(lambda: run(opts(gateway="nope", namespace="bookinfo")))
     assert err.exit_code == EXIT_NOT_FOUND
     assert err.message == 'Gateway "nope" not found in namespace "bookinfo"'
+    err = _error(lambda: run(opts(gateway="bookinfo-gateway")))
+    assert err.message == 'namespace "default" not found'
 
 
 # -- --wait ---------------------------------------------------------------------------------------
