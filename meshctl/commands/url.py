@@ -49,6 +49,7 @@ from meshctl.kube.urls import (
     parse_port,
     pod_ready,
     port_scheme,
+    ready_pod,
     selects,
     service_endpoint,
 )
@@ -402,15 +403,8 @@ class Forwarding:
 
 def _ready_pod(source: Source, service: Obj) -> None:
     selector = _selector(service)
-    if not selector:
-        return
-    pods = source.list(PODS, _namespace_of(service), selector)
-    if not any(pod_ready(p) for p in pods):
-        name = (service.get("metadata") or {}).get("name")
-        states = ", ".join(
-            f"{(p.get('metadata') or {}).get('name')} is "
-            f"{(p.get('status') or {}).get('phase', 'Unknown')}" for p in pods) or "no pods"
-        raise NotReadyError(f'no Ready pod behind service "{name}": {states}')
+    if selector:
+        ready_pod(service, source.list(PODS, _namespace_of(service), selector))
 
 
 def start_port_forward(

