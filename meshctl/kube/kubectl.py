@@ -188,7 +188,7 @@ def classify(stderr: str, returncode: int) -> MeshctlError:
     if "Unauthorized" in line or "must be logged in" in line or "forbidden" in line.lower():
         return ForbiddenError(f"the cluster refused the request: {line}")
     if "doesn't have a resource type" in line:
-        return NotFoundError(line)
+        return NotFoundError(f"{line} (is the CRD that defines it installed?)")
     if "pod is not running" in line or "timed out waiting for the condition" in line:
         return NotReadyError(line)
     if any(marker in line for marker in _UNREACHABLE):

@@ -162,6 +162,9 @@ def test_global_options_on_every_command() -> None:
     ("error: getting credentials: exec: executable gke-gcloud-auth-plugin not found\n",
      UnreachableError, "cannot reach the cluster: getting credentials: exec: executable "
      "gke-gcloud-auth-plugin not found"),
+    ('error: the server doesn\'t have a resource type "gateways"\n', NotFoundError,
+     'the server doesn\'t have a resource type "gateways" (is the CRD that defines it '
+     "installed?)"),
     ("error: something new\n", KubectlError, "kubectl failed: something new"),
     ("", KubectlError, "kubectl failed with exit status 3 and no message"),
 ])
