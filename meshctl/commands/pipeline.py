@@ -159,6 +159,7 @@ def _process_all(processor: DocumentProcessor, chunks: list[Chunk],
                         for start, end in spans[k :: min(jobs, len(spans))]:
                             payload = _work(processor, chunks[start:end])
                             pickle.dump(payload, sink, protocol=pickle.HIGHEST_PROTOCOL)
+                            sink.flush()  # the parent is waiting for this span: send it all
                             if payload[0] != "ok":
                                 break
                     code = 0
