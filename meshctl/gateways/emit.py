@@ -2,8 +2,8 @@
 
 Why not ruamel.yaml: importing it costs ~20 ms, more than the rest of the command, and these
 objects are small trees of mappings, lists, strings and integers. Why not
-:mod:`meshctl.yamlfrag` (the emitter of the injection engine): it imports ``typing``, ``json``
-and ``re`` and compiles its patterns at import (~11 ms); its rules for plain scalars are finer
+:mod:`meshctl.yamltext.emitter` (the emitter of the injection engine): it imports ``json`` and
+``re`` and compiles its patterns at import (~11 ms); its rules for plain scalars are finer
 than needed here. This one quotes more often, and never less safely: a string is written plain
 only when it starts with a letter or ``/``, holds nothing but ASCII letters, digits and
 ``-._/``, and is not one of the words that some YAML reader takes for a boolean or null

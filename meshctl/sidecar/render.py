@@ -37,7 +37,7 @@ KNOWN_IMAGE_TYPES: Final = ("distroless", "debug")
 class InjectionError(MeshctlError):
     """The pod cannot be injected: a bad annotation, a missing template, a template that fails.
 
-    Exported as :class:`meshctl.inject.InjectionError`."""
+    Exported as :class:`meshctl.sidecar.inject.InjectionError`."""
 
 
 def image_url(values: Mapping[str, Any], name: str, image_type: str,

@@ -1,6 +1,6 @@
 """The emitter of ``create ingress``: what it writes reads back as the same data in YAML 1.1
 (PyYAML, as go-yaml v2 in kubectl) and YAML 1.2 (ruamel.yaml), and it writes a string plain only
-where the engine's finer emitter (meshctl.yamlfrag) would too."""
+where the engine's finer emitter (meshctl.yamltext.emitter) would too."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from meshctl import yamlfrag
 from meshctl.gateways import emit
+from meshctl.yamltext import emitter as yamlfrag
 
 TRICKY = ["", "yes", "No", "ON", "off", "y", "n", "true", "False", "null", "~", "0x1F", "1e3",
           "0o17", "12:30", "2024-01-01", ".inf", "-", "- a", "a: b", "a #b", "*.example.com",

@@ -22,9 +22,9 @@ from tests.gateways.test_kubectl_equivalence import SAME
 
 #: what the command must not load (the injection engine, YAML libraries, click...), nor the
 #: modules the start-up rule keeps off the path of every run
-FORBIDDEN = ("click", "gotpl", "ruamel", "yaml", "jsonpatch", "rich", "meshctl.istio",
-             "meshctl.pipeline", "meshctl.inject", "meshctl.render", "meshctl.yamlfrag",
-             "meshctl.cli", "dataclasses", "typing", "re", "json", "inspect")
+FORBIDDEN = ("click", "gotpl", "ruamel", "yaml", "jsonpatch", "rich", "meshctl.sidecar",
+             "meshctl.gotemplate", "meshctl.commands.pipeline", "meshctl.yamltext",
+             "meshctl.manifests", "meshctl.cli", "dataclasses", "typing", "re", "json", "inspect")
 
 BOOKINFO = "bookinfo --service productpage:9080 --path /productpage --path /login --path /logout"
 

@@ -400,7 +400,8 @@ def test_url_use_case_imports_nothing_heavy() -> None:
     code = (
         "import sys, meshctl.commands.url\n"
         "heavy = ('click', 'ruamel', 'yaml', 'rich', 'gotpl', 'typing', 'dataclasses',\n"
-        "         'meshctl.pipeline', 'meshctl.inject', 'meshctl.istio', 'meshctl.render',\n"
+        "         'meshctl.commands.pipeline', 'meshctl.sidecar', 'meshctl.gotemplate',\n"
+        "         'meshctl.yamltext',\n"
         "         'meshctl.cli')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n"
     )

@@ -184,9 +184,9 @@ def test_own_proxy_keeps_its_quantities_through_reinjection_and_strip() -> None:
     overrides = once["spec"]["template"]["metadata"]["annotations"]["proxy.istio.io/overrides"]
     assert '"limits":{"cpu":"2","memory":"1Gi"}' in overrides
     assert proxy(once["spec"]["template"]["spec"])["resources"] == own["resources"]
-    assert inj.strip(once, PATH) == obj
+    assert inj.uninject(once, PATH) == obj
     assert inj.inject(once, PATH).obj == once
-    assert inj.inject(inj.strip(once, PATH), PATH).obj == once
+    assert inj.inject(inj.uninject(once, PATH), PATH).obj == once
 
 
 def _golden_inputs() -> list[Path]:
