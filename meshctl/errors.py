@@ -8,7 +8,8 @@ them; they never change meaning:
  1   ``--check``/``--diff`` only: at least one document would change (nothing is written)
  2   usage error: unknown flag, bad flag value, flags that do not go together, bad arguments
  3   input or configuration error: unreadable file, YAML/JSON syntax error, invalid
-     annotation, bad injector config. Nothing is written to stdout or to any file.
+     annotation, bad injector config, an output file that cannot be written. Nothing is
+     written to stdout or to any file.
  4   internal error (a bug in meshctl): one line on stderr, no traceback unless
      ``MESHCTL_DEBUG=1``
  5   kubectl could not be run (not found, not executable)
@@ -110,6 +111,10 @@ class MeshctlError(Exception):
 
 class InputError(MeshctlError):
     """A file, URL or document that cannot be read or parsed."""
+
+
+class OutputError(MeshctlError):
+    """A file, device or directory the output cannot be written to (named as the user did)."""
 
 
 class ConfigError(MeshctlError):

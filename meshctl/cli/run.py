@@ -111,9 +111,9 @@ def execute(opts: Options) -> int:
     try:
         from meshctl.manifests.emit import write_files
 
-        write_files(files)
-    except OSError as exc:
-        return fail(f"{exc.filename}: {exc.strerror}", MeshctlError.exit_code)
+        write_warnings = write_files(files, in_place=opts.mode is Mode.IN_PLACE)
+    except MeshctlError as exc:
+        return fail(str(exc), exc.exit_code)
     if stdout_text:
         sys.stdout.write(stdout_text)
         sys.stdout.flush()
@@ -121,7 +121,7 @@ def execute(opts: Options) -> int:
         from meshctl.manifests.report import render_json, render_text
 
         render = render_json if opts.report_format == "json" else render_text
-        report = render(result.results, result.warnings)
+        report = render(result.results, (*result.warnings, *write_warnings))
         if report:
             sys.stderr.write(report)
     if opts.mode is Mode.CHECK and result.changed:

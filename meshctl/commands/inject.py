@@ -67,9 +67,12 @@ class InjectStep:
 
 def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
-    sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
+    warnings: list[str] = []
+    sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
+                           warnings=warnings)
     todo = pipeline.documents_to_parse(sources)
     injector = make_injector(opts, len(todo))
     step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
-    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    return result.replace(warnings=(*warnings, *result.warnings)) if warnings else result

@@ -36,8 +36,11 @@ class UninjectStep:
 
 def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
     """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
-    sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
+    warnings: list[str] = []
+    sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
+                           warnings=warnings)
     todo = pipeline.documents_to_parse(sources)
     step = UninjectStep(settings_for(opts))
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
-    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    return result.replace(warnings=(*warnings, *result.warnings)) if warnings else result

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 
 from meshctl.errors import InputError
@@ -282,30 +283,53 @@ def _decode(data: bytes, name: str) -> str:
         raise InputError(f"not UTF-8 text (byte {exc.start})", source=name) from None
 
 
-def expand_paths(names: Iterable[str], recursive: bool) -> Iterator[str]:
-    """Files named, and the manifest files of directories named (sorted, like kubectl -f DIR)."""
+def expand_paths(names: Iterable[str], recursive: bool,
+                 warnings: list[str] | None = None) -> Iterator[str]:
+    """Files named, and the manifest files of directories named (sorted, like kubectl -f DIR).
+
+    A directory's entries named like manifests are read when they are regular files (or
+    symbolic links to one), with and without ``recursive`` alike (:func:`_read_entry`)."""
     for name in names:
         if name == "-" or name.startswith(("http://", "https://")):
             yield name
             continue
         if os.path.isdir(name):
             path = _display_path(name)
-            found: list[str] = []
+            entries: list[str] = []
             if recursive:
                 for root, dirs, files in os.walk(path):
                     dirs.sort()
-                    found.extend(
-                        os.path.join(root, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES)
-                    )
+                    entries.extend(os.path.join(root, f) for f in sorted(files))
             else:
-                found = [
-                    entry
-                    for entry in (_join(path, f) for f in sorted(os.listdir(path)))
-                    if os.path.isfile(entry) and entry.endswith(YAML_SUFFIXES)
-                ]
-            yield from found
+                entries = [_join(path, f) for f in sorted(os.listdir(path))]
+            yield from (e for e in entries
+                        if e.endswith(YAML_SUFFIXES) and _read_entry(e, warnings))
         else:
             yield name
+
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _read_entry(path: str, warnings: list[str] | None) -> bool:
+    """Whether a directory's entry named like a manifest is read: a regular file is (a link to
+    one too). Any other file (FIFO, socket, device: reading it may never end) is skipped with a
+    warning, a directory silently (``-R`` descends into real ones); a dangling symbolic link is
+    an error, like a missing file named by ``-f``."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        target = os.readlink(path) if os.path.islink(path) else "?"
+        raise InputError(f"dangling symbolic link (to {target})", source=path) from None
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), source=path) from None
+    if stat.S_ISREG(mode):
+        return True
+    kind = next((what for test, what in _NOT_REGULAR if test(mode)), None)
+    if kind is not None and warnings is not None:
+        warnings.append(f"{path}: not a regular file ({kind}); skipped")
+    return False
 
 
 def _display_path(name: str) -> str:
@@ -329,13 +353,15 @@ def read_sources(
     recursive: bool = False,
     stdin: Callable[[], bytes] | None = None,
     fetch: Fetcher = _fetch_url,
+    warnings: list[str] | None = None,
 ) -> list[Source]:
-    """Read every input fully (so ``-o`` may name an input) and split it into documents."""
+    """Read every input fully (so ``-o`` may name an input) and split it into documents;
+    ``warnings`` gets what was skipped."""
     names = list(names)
     if not names:
         raise InputError(NO_INPUT)
     sources: list[Source] = []
-    for name in expand_paths(names, recursive):
+    for name in expand_paths(names, recursive, warnings):
         if name == "-":
             if stdin is None:
                 raise InputError("no standard input available", source="<stdin>")
