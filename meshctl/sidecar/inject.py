@@ -66,7 +66,7 @@ from meshctl.sidecar.workload import PodContext, metadata_path, pod_context, rep
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
-    from typing import Any
+    from typing import Any, Final
 
 __all__ = ["InjectionError", "Injector"]
 
@@ -179,7 +179,7 @@ class Injector:
             return Outcome(None, Action.SKIPPED, decision.reason, (
                 f"Skipping injection because {subject} has host networking enabled",))
 
-        at = _Locator(meta_path)
+        at = _Locator(meta_path, spec_path)
         mesh = settings.mesh
         annotations = meta.get("annotations") or {}
         if isinstance(annotations, Mapping) and PROXY_CONFIG in annotations:
@@ -196,7 +196,7 @@ class Injector:
             warnings.append(f"dnsPolicy of {subject} is {json.dumps(go_sprint(dns))}, not "
                             '"ClusterFirst": the sidecar may not reach istiod')
         try:
-            new_meta, new_spec = self._inject_pod(meta, spec, ctx, mesh, at)
+            new_meta, new_spec = self._inject_pod(meta, spec, ctx, mesh, at, warnings)
         except PostProcessError as exc:
             path = at.annotation(exc.annotation) if exc.annotation else None
             raise InjectionError(f"failed to process pod: {exc}", path=path) from None
@@ -209,7 +209,7 @@ class Injector:
         return uninject_workload(obj, pod_path, self.settings, mark_disabled=mark_disabled)
 
     def _inject_pod(self, meta: Mapping[str, Any], spec: Mapping[str, Any], ctx: PodContext,
-                    mesh: Mapping[str, Any], at: _Locator,
+                    mesh: Mapping[str, Any], at: _Locator, warnings: list[str],
                     ) -> tuple[dict[str, Any], dict[str, Any]]:
         settings = self.settings
         annotations = meta.get("annotations") or {}
@@ -236,8 +236,15 @@ class Injector:
                                      path=at.annotation(TEMPLATES) if where else None)
         merged: dict[str, Any] = original
         template_pod: dict[str, Any] = {}
+        added_by: dict[tuple[str, Any], str] = {}  # (field, name) -> the template adding it
         for name in selected:
             patch = self.renderer.render(name, data)
+            patch_spec = patch.get("spec")
+            for field in _ADDED_FIELDS:
+                items = patch_spec.get(field) if isinstance(patch_spec, Mapping) else None
+                for item in items if isinstance(items, list) else ():
+                    if isinstance(item, Mapping):
+                        added_by.setdefault((field, item.get("name")), name)
             template_pod = strategic_merge(template_pod, patch, copy=False)
             native = _native_for(merged.get("metadata") or {}, settings.native_sidecars)
             if native and find(PROXY, (template_pod.get("spec") or {}).get("initContainers")
@@ -246,6 +253,8 @@ class Injector:
                 merged = _move_proxy_to_init(merged)
             merged = strategic_merge(merged, patch)
 
+        _check_clashes(meta, spec, added_by, at,
+                       _native_for(meta, settings.native_sidecars))
         try:
             merged = reapply_overwritten_containers(merged, original, template_pod, mesh)
         except ValueError as exc:
@@ -259,23 +268,79 @@ class Injector:
         overwrite_cluster_info(pod, proxy_envs)
         apply_prometheus_merge(pod, mesh)
         apply_secure_prometheus_annotation(pod)
-        apply_rewrite(pod, mesh, settings.values)
+        warnings.extend(apply_rewrite(pod, mesh, settings.values))
         apply_metadata(pod, template_pod, settings.revision, proxy_envs,
                        settings.injected_annotations)
         reorder(pod, mesh, settings.values)
         return pod["metadata"], pod["spec"]
 
 
+_ADDED_FIELDS: Final = ("containers", "initContainers", "volumes")
+_WHAT: Final = {"containers": "container", "initContainers": "init container",
+                "volumes": "volume"}
+
+
+def _check_clashes(meta: Mapping[str, Any], spec: Mapping[str, Any],
+                   added_by: Mapping[tuple[str, Any], str], at: _Locator,
+                   native: bool) -> None:
+    """Refuse a pod whose own volume, container or init container has the name of one that
+    the templates add, where Istio's merge would lose or break it.
+
+    A container of the user's named like one the templates add *in the same list* is Istio's
+    override mechanism (``istio-proxy``, ``istio-init`` with the user's own fields) and stays
+    as Istio has it (recorded in ``proxy.istio.io/overrides``, restored by kube-uninject), as
+    does the user's ``istio-proxy`` in ``containers`` that a native sidecar moves to the init
+    containers. Anything else would be merged into the template's object or sit beside it
+    under the same name: a volume with two sources (or the user's source rewritten), deleted
+    by kube-uninject with the sidecar's; two containers of one name. What a previous injection
+    added (its status record) is the sidecar's, not the user's.
+    """
+    annotations = meta.get("annotations")
+    previous = parse_status(annotations[STATUS]) if isinstance(annotations, Mapping) and \
+        STATUS in annotations else {k: [] for k in _ADDED_FIELDS}
+    for field in _ADDED_FIELDS:
+        items = spec.get(field)
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if name is None or name in previous[field]:
+                continue
+            clash: str | None
+            if field == "volumes":
+                clash = field if (field, name) in added_by else None
+            else:
+                other = "initContainers" if field == "containers" else "containers"
+                clash = other if (other, name) in added_by and (field, name) not in \
+                    added_by else None
+                if clash and name == PROXY and field == "containers" and native:
+                    clash = None  # moved to the init containers, as Istio does
+            if clash is None:
+                continue
+            template = added_by[(clash, name)]
+            if field == "volumes":
+                why = ("Istio would merge the two into one volume (yours changed, or with two "
+                       "sources) and kube-uninject would delete it")
+            else:
+                why = "the pod would have two containers of that name"
+            raise InjectionError(
+                f"the pod's {_WHAT[field]} {json.dumps(name)} has the name of the "
+                f"{_WHAT[clash]} that the {json.dumps(template)} template adds: {why}; "
+                f"rename yours", path=at.spec(field, i))
+
+
 class _Locator:
-    """Paths in the object of the pod's annotations, for errors."""
+    """Paths in the object of the pod's annotations and spec fields, for errors."""
 
-    __slots__ = ("meta_path",)
+    __slots__ = ("meta_path", "spec_path")
 
-    def __init__(self, meta_path: tuple[str, ...]) -> None:
+    def __init__(self, meta_path: tuple[str, ...], spec_path: tuple[str, ...]) -> None:
         self.meta_path = meta_path
+        self.spec_path = spec_path
 
     def annotation(self, name: str) -> DocPath:
         return (*self.meta_path, "annotations", name)
+
+    def spec(self, field: str, index: int) -> DocPath:
+        return (*self.spec_path, field, index)
 
 
 def _mesh_with_annotation(value: Any, mesh: Mapping[str, Any], at: _Locator) -> dict[str, Any]:

@@ -3,6 +3,7 @@ replace one without mutating the lists the caller may share with the user's inpu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from meshctl.sidecar.names import PROXY
@@ -64,3 +65,13 @@ def parse_bool(value: Any) -> bool | None:
     if text in ("0", "f", "F", "FALSE", "false", "False"):
         return False
     return None
+
+
+def parse_original_probes(value: Any) -> dict[str, Any]:
+    """``meshctl/original-probes`` (an empty mapping when it is not a JSON object)."""
+    try:
+        data = json.loads(str(value))
+    except ValueError:
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, Mapping)} if isinstance(
+        data, Mapping) else {}

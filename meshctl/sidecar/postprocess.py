@@ -110,15 +110,15 @@ def typed_container(container: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_status(value: Any) -> dict[str, list[str]]:
-    """Container names recorded in a ``sidecar.istio.io/status`` annotation."""
+    """Container and volume names recorded in a ``sidecar.istio.io/status`` annotation."""
+    fields = ("containers", "initContainers", "volumes")
     try:
         data = json.loads(str(value))
     except ValueError:
-        return {"containers": [], "initContainers": []}
+        data = None
     if not isinstance(data, Mapping):
-        return {"containers": [], "initContainers": []}
-    return {k: [str(n) for n in data.get(k) or [] if isinstance(n, str)]
-            for k in ("containers", "initContainers")}
+        return {k: [] for k in fields}
+    return {k: [str(n) for n in data.get(k) or [] if isinstance(n, str)] for k in fields}
 
 
 def parse_overrides(value: Any) -> dict[str, list[Mapping[str, Any]]]:

@@ -7,17 +7,36 @@ originals go into the proxy's ``ISTIO_KUBE_APP_PROBERS`` env var, which the agen
 and :mod:`meshctl.sidecar.uninject` restores from. Controlled by the annotation
 ``sidecar.istio.io/rewriteAppHTTPProbers`` and the value
 ``sidecarInjectorWebhook.rewriteAppHTTPProbe``.
+
+Istio rewrites some probes without recording them: one on a named port the container does not
+declare (the agent has nothing to run for it, so the probe fails: a warning says so) and one
+already on the agent's port. The pod gets exactly what Istio gives it; their original actions
+go into meshctl's annotation ``meshctl/original-probes``, so that un-injection restores every
+probe it rewrote.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from meshctl.gotemplate.goyaml import go_json_ordered
 from meshctl.sidecar.config.meshconfig import status_port
-from meshctl.sidecar.names import APP_PROBERS_ENV, PROXY, REWRITE_PROBES, STATUS, STATUS_PORT
-from meshctl.sidecar.pod import containers, parse_bool, sidecar_location, update_container
+from meshctl.sidecar.names import (
+    APP_PROBERS_ENV,
+    ORIGINAL_PROBES,
+    PROXY,
+    REWRITE_PROBES,
+    STATUS,
+    STATUS_PORT,
+)
+from meshctl.sidecar.pod import (
+    containers,
+    parse_bool,
+    parse_original_probes,
+    sidecar_location,
+    update_container,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -175,11 +194,15 @@ def _convert(probe: Any, path: str, port: int, lifecycle: bool = False) -> Any:
     return None
 
 
+_PROBE_KINDS: Final = (("readinessProbe", "readyz"), ("livenessProbe", "livez"),
+                       ("startupProbe", "startupz"))
+_HOOK_KINDS: Final = (("preStop", "prestopz"), ("postStart", "poststartz"))
+
+
 def _convert_container(c: Mapping[str, Any], port: int) -> dict[str, Any] | None:
     name = c.get("name")
     changed: dict[str, Any] = {}
-    for field, kind in (("readinessProbe", "readyz"), ("livenessProbe", "livez"),
-                        ("startupProbe", "startupz")):
+    for field, kind in _PROBE_KINDS:
         new = _convert(c.get(field), f"/app-health/{name}/{kind}", port)
         if new is not None:
             changed[field] = new
@@ -187,7 +210,7 @@ def _convert_container(c: Mapping[str, Any], port: int) -> dict[str, Any] | None
     if isinstance(lifecycle, Mapping):
         new_lifecycle = dict(lifecycle)
         touched = False
-        for field, kind in (("preStop", "prestopz"), ("postStart", "poststartz")):
+        for field, kind in _HOOK_KINDS:
             new = _convert(lifecycle.get(field), f"/app-lifecycle/{name}/{kind}", port, True)
             if new is not None:
                 new_lifecycle[field] = new
@@ -199,13 +222,70 @@ def _convert_container(c: Mapping[str, Any], port: int) -> dict[str, Any] | None
     return {**c, **changed}
 
 
-def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+def _rewritten(c: Mapping[str, Any], port: int) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """Every probe and hook of ``c`` that :func:`_convert_container` rewrites: its key in
+    ``ISTIO_KUBE_APP_PROBERS``, its field and the probe (or hook) itself."""
+    name = c.get("name")
+    for field, kind in _PROBE_KINDS:
+        probe = c.get(field)
+        path = f"/app-health/{name}/{kind}"
+        if isinstance(probe, Mapping) and _convert(probe, path, port) is not None:
+            yield path, field, probe
+    lifecycle = c.get("lifecycle")
+    if isinstance(lifecycle, Mapping):
+        for field, kind in _HOOK_KINDS:
+            hook = lifecycle.get(field)
+            path = f"/app-lifecycle/{name}/{kind}"
+            if isinstance(hook, Mapping) and _convert(hook, path, port, True) is not None:
+                yield path, field, hook
+
+
+def _actions(probe: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: probe[k] for k in ("httpGet", "tcpSocket", "grpc") if k in probe}
+
+
+def _unrecorded(pod: Pod, port: int, probers: str, previous: Mapping[str, Any],
+                ) -> tuple[dict[str, Any], list[str]]:
+    """The original actions of the probes and hooks Istio rewrites without recording them in
+    ``ISTIO_KUBE_APP_PROBERS`` (``probers``), and a warning for each one that names a port its
+    container does not declare."""
+    recorded = set(json.loads(probers)) if probers else set()
+    originals: dict[str, Any] = {}
+    warnings: list[str] = []
+    for f in ("containers", "initContainers"):
+        for c in containers(pod, f):
+            if not isinstance(c, Mapping) or c.get("name") == PROXY:
+                continue
+            declared = {p.get("name") for p in c.get("ports") or [] if isinstance(p, Mapping)}
+            for key, field, probe in _rewritten(c, port):
+                if key in recorded:
+                    continue
+                if key in previous:  # recorded at a previous injection (merge)
+                    originals[key] = previous[key]
+                    continue
+                actions = _actions(probe)
+                action = next(iter(actions.values()), None)
+                if (isinstance(action, Mapping) and action.get("path") == key
+                        and _as_int(action.get("port")) == port):
+                    continue  # already pointing at the agent: nothing to restore
+                originals[key] = actions
+                named = action.get("port") if isinstance(action, Mapping) else None
+                if isinstance(named, str) and named not in declared:
+                    warnings.append(
+                        f"container {json.dumps(c.get('name'))}: {field} names port "
+                        f"{json.dumps(named)}, which the container does not declare; Istio "
+                        "points it at the agent, which cannot run it: the probe will fail")
+    return originals, warnings
+
+
+def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
+    """Rewrite the probes of ``pod``; the warnings."""
     field, i = sidecar_location(pod)
     if i < 0:
-        return
+        return []
     annotations: dict[str, Any] = pod["metadata"]["annotations"]
     if not should_rewrite_probes(annotations, values):
-        return
+        return []
     default_port = status_port(mesh)
     probers = dump_app_probers(pod, default_port)
     if probers:
@@ -216,6 +296,13 @@ def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any]) 
     port = default_port
     if STATUS_PORT in annotations:
         port = _as_int(annotations[STATUS_PORT]) or 0
+    previous = parse_original_probes(annotations.get(ORIGINAL_PROBES, "{}"))
+    originals, warnings = _unrecorded(pod, port, probers, previous)
+    if originals:
+        annotations[ORIGINAL_PROBES] = json.dumps(
+            {k: originals[k] for k in sorted(originals)}, separators=(",", ":"))
+    else:
+        annotations.pop(ORIGINAL_PROBES, None)
     for f in ("containers", "initContainers"):
         items = containers(pod, f)
         new_items = list(items)
@@ -229,3 +316,4 @@ def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any]) 
                 touched = True
         if touched:
             pod["spec"] = {**pod["spec"], f: new_items}
+    return warnings

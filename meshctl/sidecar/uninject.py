@@ -3,7 +3,8 @@
 The status annotation names what the templates added (init containers, containers, volumes,
 image pull secrets). Those are removed, and what the post-processing rewrote is put back:
 
-* app probes and lifecycle hooks get their original action back from ``ISTIO_KUBE_APP_PROBERS``;
+* app probes and lifecycle hooks get their original action back from ``ISTIO_KUBE_APP_PROBERS``
+  (and from meshctl's ``meshctl/original-probes``, for those Istio rewrites without recording);
 * Prometheus annotations get their original values back from ``ISTIO_PROMETHEUS_ANNOTATIONS``
   (or are removed when they only point at the agent);
 * containers the user had customized (``proxy.istio.io/overrides``) are restored: ``istio-proxy``
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from meshctl.errors import InputError, MeshctlError
 from meshctl.manifests.find import get_path
 from meshctl.sidecar.config.meshconfig import status_port
 from meshctl.sidecar.config.settings import Settings
@@ -35,6 +37,7 @@ from meshctl.sidecar.names import (
     INIT,
     ISTIO_CNI_NETWORK,
     MULTUS_NETWORKS,
+    ORIGINAL_PROBES,
     OVERRIDES,
     PROMETHEUS_ENV,
     PROXY,
@@ -43,6 +46,7 @@ from meshctl.sidecar.names import (
     TEMPLATE_LABELS,
     VALIDATION,
 )
+from meshctl.sidecar.pod import parse_original_probes
 from meshctl.sidecar.quantity import respelt_resources
 from meshctl.sidecar.workload import metadata_path, pod_context, replace_path
 
@@ -122,7 +126,8 @@ def _restore_probe(probe: Any, original: Mapping[str, Any], ports: Mapping[Any, 
     return restored
 
 
-def _restore_probes(items: list[Any], probers: Mapping[str, Any]) -> list[Any]:
+def _restore_probes(items: list[Any], probers: Mapping[str, Any], *,
+                    named_ports: bool = True) -> list[Any]:
     out = []
     for c in items:
         if not isinstance(c, Mapping):
@@ -131,7 +136,7 @@ def _restore_probes(items: list[Any], probers: Mapping[str, Any]) -> list[Any]:
         name = c.get("name")
         numbers = [p.get("containerPort") for p in c.get("ports") or [] if isinstance(p, Mapping)]
         ports = {p["containerPort"]: p["name"] for p in c.get("ports") or []
-                 if isinstance(p, Mapping) and p.get("name") and
+                 if named_ports and isinstance(p, Mapping) and p.get("name") and
                  numbers.count(p.get("containerPort")) == 1}
         new = dict(c)
         for kind, field in _PROBES.items():
@@ -195,6 +200,23 @@ def _template_labels(labels: Mapping[str, Any], ctx_name: str,
     }
 
 
+def _check_merged_volumes(spec: Mapping[str, Any], added: set[str]) -> None:
+    """Refuse to delete a volume the injection added that has more than one source: an earlier
+    injection (istioctl's, or an older meshctl's) merged the sidecar's volume into the user's
+    volume of the same name; deleting it would delete the user's."""
+    volumes = spec.get("volumes")
+    for i, v in enumerate(volumes if isinstance(volumes, list) else ()):
+        if not isinstance(v, Mapping) or v.get("name") not in added:
+            continue
+        sources = [k for k in v if k != "name"]
+        if len(sources) > 1:
+            raise InputError(
+                f"volume {json.dumps(v.get('name'))} has {len(sources)} sources "
+                f"({', '.join(map(str, sources))}): an earlier injection merged the sidecar's "
+                "volume of that name into yours; remove the sidecar's source by hand (and "
+                "rename your volume)", path=("volumes", i))
+
+
 def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping[str, Any],
                  values: Mapping[str, Any], *, owner_name: str = "",
                  mark_disabled: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -218,6 +240,10 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
     if isinstance(probers, Mapping):
         containers = _restore_probes(containers, probers)
         inits = _restore_probes(inits, probers)
+    originals = parse_original_probes(annotations.pop(ORIGINAL_PROBES, "{}"))
+    if originals:  # recorded as they were: ports are not turned back into names
+        containers = _restore_probes(containers, originals, named_ports=False)
+        inits = _restore_probes(inits, originals, named_ports=False)
 
     added_containers = _names(status.get("containers"))
     added_inits = _names(status.get("initContainers"))
@@ -249,6 +275,7 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
         else:
             new_spec.pop(field, None)
 
+    _check_merged_volumes(spec, _names(status.get("volumes")))
     for field, key in (("volumes", "volumes"), ("imagePullSecrets", "imagePullSecrets")):
         added = _names(status.get(key))
         if added and isinstance(spec.get(field), list):
@@ -326,8 +353,11 @@ def uninject_workload(obj: dict[str, Any], pod_path: tuple[str, ...], settings: 
     if not isinstance(meta, Mapping) or not isinstance(spec, Mapping):
         return obj
     ctx = pod_context(obj, pod_path, meta)
-    result = uninject_pod(meta, spec, settings.mesh, settings.values,
-                          owner_name=ctx.name, mark_disabled=mark_disabled)
+    try:
+        result = uninject_pod(meta, spec, settings.mesh, settings.values,
+                              owner_name=ctx.name, mark_disabled=mark_disabled)
+    except MeshctlError as exc:
+        raise exc.located(path=spec_path) from None
     if result is None:
         return obj
     new_meta, new_spec = result
