@@ -7,9 +7,13 @@ document pipeline (:mod:`meshctl.commands.pipeline`) runs over every document.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from meshctl import cache as diskcache
 from meshctl.commands import pipeline
 from meshctl.errors import MeshctlError
+from meshctl.manifests import podsecurity
+from meshctl.manifests.find import get_path
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
 from meshctl.options import Mode, Options
@@ -42,11 +46,28 @@ def make_injector(opts: Options, documents: int = 0) -> Injector:
 class InjectStep:
     """Inject one workload. With ``uninject_first`` (``--reinject strip``), a previous injection
     is taken out completely first, so that an upgrade leaves nothing stale behind; otherwise
-    Istio merges the new sidecar over the old one."""
+    Istio merges the new sidecar over the old one. ``levels``: the Pod Security level each
+    namespace of the input enforces; a warning says when injection makes a pod fail it."""
 
-    def __init__(self, injector: Injector, *, uninject_first: bool) -> None:
+    def __init__(self, injector: Injector, *, uninject_first: bool,
+                 levels: Mapping[str, str] | None = None) -> None:
         self.injector = injector
         self.uninject_first = uninject_first
+        self.levels = levels or {}
+
+    def _pod_security(self, bare: dict[str, Any], after: dict[str, Any],
+                      pod_path: tuple[str, ...]) -> tuple[str, ...]:
+        """The warning when injection makes the pod fail its namespace's level (``bare``: the
+        workload without any injection)."""
+        meta = bare.get("metadata")
+        namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+        if not isinstance(namespace, str) or namespace not in self.levels:
+            return ()
+        if not self.uninject_first:  # a previous injection is not the user's pod
+            bare = uninject_workload(bare, pod_path, self.injector.settings)
+        level = self.levels[namespace]
+        failures = podsecurity.new_failures(level, _pod(bare, pod_path), _pod(after, pod_path))
+        return (podsecurity.describe(level, namespace, failures),) if failures else ()
 
     def __call__(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
         source = obj
@@ -60,9 +81,17 @@ class InjectStep:
                              if outcome.reason is Reason.HOST_NETWORK
                              or not w.startswith("Skipping injection"))
             return Outcome(None, outcome.action, outcome.reason, warnings)
+        warnings = (*outcome.warnings, *self._pod_security(source, outcome.obj, pod_path))
         if outcome.obj == obj:
-            return Outcome(None, Action.UNCHANGED, Reason.UP_TO_DATE, outcome.warnings)
-        return outcome
+            return Outcome(None, Action.UNCHANGED, Reason.UP_TO_DATE, warnings)
+        return Outcome(outcome.obj, outcome.action, outcome.reason, warnings)
+
+
+def _pod(obj: dict[str, Any], pod_path: tuple[str, ...]) -> podsecurity.Pod:
+    template = get_path(obj, pod_path) if pod_path else obj
+    template = template if isinstance(template, Mapping) else {}
+    meta, spec = template.get("metadata"), template.get("spec")
+    return (meta if isinstance(meta, Mapping) else {}, spec if isinstance(spec, Mapping) else {})
 
 
 def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
@@ -72,7 +101,8 @@ def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult
                            warnings=warnings)
     todo = pipeline.documents_to_parse(sources)
     injector = make_injector(opts, len(todo))
-    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
+    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip",
+                      levels=podsecurity.namespace_levels(sources))
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
     result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
     return result.replace(warnings=(*warnings, *result.warnings)) if warnings else result
