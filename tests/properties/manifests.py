@@ -1,0 +1,523 @@
+"""Hypothesis strategies for Kubernetes manifests as users write them, and as they break.
+
+A manifest is generated as data (:func:`objects`: workload kinds and others, nested in a
+``List`` sometimes), then written as YAML text in a random style (:func:`render`): block or
+flow collections, sequences indented or not under their key, plain, single- or double-quoted
+scalars, comments at the end of lines and on lines of their own, anchors and aliases (shared
+labels, shared resources), unicode, empty and null collections, CRLF line endings, ``---``
+and ``...`` markers, comment-only documents, or as JSON. :func:`broken` then mutates such a
+text the way files get damaged (bytes inserted, deleted, lines swapped or duplicated, the text
+cut) or changes its data into shapes that are wrong (``containers: null``, a non-string
+annotation, a top-level list ...).
+
+Every strategy is built from hypothesis primitives, so failures shrink to small examples.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from hypothesis import strategies as st
+
+# --- data ----------------------------------------------------------------------------------
+
+#: kind -> (apiVersion, path of the pod template from the object's root)
+WORKLOADS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Pod": ("v1", ()),
+    "Deployment": ("apps/v1", ("spec", "template")),
+    "StatefulSet": ("apps/v1", ("spec", "template")),
+    "DaemonSet": ("apps/v1", ("spec", "template")),
+    "ReplicaSet": ("apps/v1", ("spec", "template")),
+    "Job": ("batch/v1", ("spec", "template")),
+    "CronJob": ("batch/v1", ("spec", "jobTemplate", "spec", "template")),
+}
+UNICODE = ["café", "日本語", "emoji 🚀", "Ünïcødé", "tab\there", "a: b", "# not a comment",
+           "- dash", "'quoted'", '"double"', "yes", "null", "0755", "1e3", "~", ""]
+
+names = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
+#: any text YAML can hold in a file: no control characters (other than tab) or surrogates
+texts = st.one_of(names, st.sampled_from(UNICODE), st.text(
+    st.characters(blacklist_categories=("Cc", "Cs"), whitelist_characters="\t"), max_size=12))
+
+
+@st.composite
+def probes(draw: st.DrawFn, ports: list[dict[str, Any]], exact: bool = False,
+           ) -> dict[str, Any]:
+    """A probe; ``exact``: only probes injection leaves alone (see ROUND_TRIP_KNOWN)."""
+    port_names = [p["name"] for p in ports if "name" in p]
+    port = draw(st.one_of(st.integers(1, 65535), st.just(15020)) if exact else st.one_of(
+        st.integers(1, 65535), st.sampled_from(port_names or ["missing"]), st.just(15020)))
+    action = draw(st.sampled_from(["httpGet", "exec"] if exact else
+                                  ["httpGet", "tcpSocket", "grpc", "exec"]))
+    if action == "httpGet":
+        probe: dict[str, Any] = {"httpGet": {"path": "/" + draw(names), "port": port}}
+        if draw(st.booleans()):
+            probe["httpGet"]["scheme"] = draw(st.sampled_from(["HTTP", "HTTPS"]))
+    elif action == "tcpSocket":
+        probe = {"tcpSocket": {"port": port}}
+    elif action == "grpc":
+        probe = {"grpc": {"port": draw(st.integers(1, 65535))}}
+    else:
+        probe = {"exec": {"command": ["cat", "/tmp/ok"]}}
+    if draw(st.booleans()):
+        probe["periodSeconds"] = draw(st.integers(1, 30))
+    return probe
+
+
+@st.composite
+def containers(draw: st.DrawFn, name: str, exact: bool = False) -> dict[str, Any]:
+    c: dict[str, Any] = {"name": name, "image": draw(st.sampled_from(
+        ["nginx", "example.com/app:1.0", "busybox@sha256:" + "a" * 64]))}
+    if draw(st.booleans()):
+        ports = [{"containerPort": 8080 + i, **({"name": f"p{i}"} if draw(st.booleans())
+                                                 else {})}
+                 for i in range(draw(st.integers(1, 2)))]
+        c["ports"] = ports
+    else:
+        ports = []
+    for field in ("readinessProbe", "livenessProbe", "startupProbe"):
+        if draw(st.integers(0, 3)) == 0:
+            c[field] = draw(probes(ports, exact))
+    if draw(st.integers(0, 5)) == 0:
+        hook = draw(probes(ports, exact))
+        c["lifecycle"] = {"preStop": {k: v for k, v in hook.items() if k != "periodSeconds"
+                                      and k != "grpc"} or {"exec": {"command": ["true"]}}}
+    if draw(st.integers(0, 3)) == 0:
+        c["env"] = [{"name": draw(names).upper().replace("-", "_"), "value": draw(texts)}
+                    for _ in range(draw(st.integers(0, 2)))]
+    if draw(st.integers(0, 3)) == 0:
+        c["resources"] = {"limits": {"cpu": draw(st.sampled_from(["100m", "1", "2000m"])),
+                                     "memory": draw(st.sampled_from(["64Mi", "1Gi"]))}}
+    if draw(st.integers(0, 4)) == 0:
+        c["args"] = draw(st.lists(texts, max_size=3))
+    return c
+
+
+@st.composite
+def pod_template(draw: st.DrawFn, exact: bool = False) -> dict[str, Any]:
+    n = draw(st.integers(1, 3))
+    cnames = draw(st.lists(names, min_size=n, max_size=n, unique=True).filter(
+        lambda xs: not any(x.startswith("istio") for x in xs)))
+    spec: dict[str, Any] = {"containers": [draw(containers(c, exact)) for c in cnames]}
+    if draw(st.integers(0, 3)) == 0:
+        spec["initContainers"] = [{"name": "setup-" + cnames[0], "image": "busybox"}]
+    if draw(st.integers(0, 3)) == 0:
+        spec["volumes"] = [{"name": "data-" + draw(names), "emptyDir": {}}]
+    if draw(st.integers(0, 5)) == 0:
+        spec["restartPolicy"] = "Never"
+    meta: dict[str, Any] = {}
+    if draw(st.booleans()):
+        meta["labels"] = {"app": draw(names)}
+    if draw(st.integers(0, 2)) == 0:
+        meta["annotations"] = draw(annotations(min_size=1 if exact else 0, exact=exact))
+    if exact and not meta:
+        return {"spec": spec}
+    return {"metadata": meta, "spec": spec} if meta or draw(st.booleans()) else {"spec": spec}
+
+
+@st.composite
+def annotations(draw: st.DrawFn, min_size: int = 0, exact: bool = False) -> dict[str, str]:
+    pool = {
+        "example.com/note": draw(texts),
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "9090",
+        "sidecar.istio.io/inject": draw(st.sampled_from(["true", "false"])),
+        "sidecar.istio.io/proxyCPU": "50m",
+        "traffic.sidecar.istio.io/excludeOutboundPorts": "5432",
+        "sidecar.istio.io/rewriteAppHTTPProbers": "false",
+        "kubectl.kubernetes.io/default-container": draw(names),
+    }
+    if exact:
+        del pool["kubectl.kubernetes.io/default-container"]
+    keys = draw(st.lists(st.sampled_from(sorted(pool)), min_size=min_size, max_size=3,
+                         unique=True))
+    return {k: pool[k] for k in keys}
+
+
+@st.composite
+def workload(draw: st.DrawFn, exact: bool = False) -> dict[str, Any]:
+    kind = draw(st.sampled_from(sorted(WORKLOADS)))
+    api, path = WORKLOADS[kind]
+    meta: dict[str, Any] = {"name": draw(names)}
+    if draw(st.booleans()):
+        meta["namespace"] = draw(names)
+    if draw(st.integers(0, 3)) == 0:
+        meta["labels"] = {"team": draw(names)}
+    template = draw(pod_template(exact))
+    if not path:
+        return {"apiVersion": api, "kind": kind, "metadata": {**meta, **template.get(
+            "metadata", {})}, "spec": template["spec"]}
+    obj: dict[str, Any] = {"apiVersion": api, "kind": kind, "metadata": meta}
+    node = obj
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = template
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+        obj["spec"]["selector"] = {"matchLabels": {"app": "x"}}
+        if kind == "StatefulSet":
+            obj["spec"]["serviceName"] = "svc"
+    if kind == "CronJob":
+        obj["spec"]["schedule"] = "*/5 * * * *"
+    return obj
+
+
+@st.composite
+def other(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["Service", "ConfigMap", "Secret", "Namespace", "Widget"]))
+    obj: dict[str, Any] = {"apiVersion": "v1" if kind != "Widget" else "example.com/v1",
+                           "kind": kind, "metadata": {"name": draw(names)}}
+    if kind == "Service":
+        obj["spec"] = {"ports": [{"port": draw(st.integers(1, 65535))}],
+                       "selector": {"app": draw(names)}}
+    elif kind == "ConfigMap":
+        obj["data"] = {"config.yaml": draw(st.sampled_from([
+            "kind: Deployment\nspec:\n  template: {}\n", "---\n", "a: 1\n"])), "x": draw(texts)}
+    elif kind == "Widget":  # an unknown kind with a pod template: passed through, warned
+        obj["spec"] = {"template": draw(pod_template())}
+    elif kind == "Secret":
+        obj["stringData"] = {"k": draw(texts)}
+    return obj
+
+
+def objects(lists: bool = True, exact: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    single = st.one_of(workload(exact), workload(exact), other())
+    if not lists:
+        return single
+    return st.one_of(single, st.builds(
+        lambda items: {"apiVersion": "v1", "kind": "List", "items": items},
+        st.lists(single, max_size=3)))
+
+
+# --- text ----------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[A-Za-z_/.][A-Za-z0-9_ ./()@-]*")
+_SPECIAL = re.compile(
+    r"(?i:y|yes|n|no|true|false|on|off|null|~)|[-+]?(\.?[0-9][0-9_.:eExXoObB+-]*)|\.(inf|nan)")
+
+
+def _plain_ok(s: str) -> bool:
+    return (bool(_PLAIN.fullmatch(s)) and not _SPECIAL.fullmatch(s) and not s.endswith(" ")
+            and " #" not in s and ": " not in s)
+
+
+def _double_quoted(s: str, ascii_only: bool) -> str:
+    """``s`` as a YAML double-quoted scalar (YAML has no surrogate pairs: ``\\U`` instead)."""
+    out = []
+    for ch in s:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\n":
+            out.append("\\n")
+        elif code < 0x20 or (ascii_only and code > 0x7E):
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+class Style:
+    """The random choices of one rendering, drawn as they are needed."""
+
+    def __init__(self, draw: st.DrawFn) -> None:
+        self.draw = draw
+        self.indent = draw(st.sampled_from([2, 2, 4]))
+        self.indent_seq = draw(st.booleans())  # "key:\n  - x" rather than "key:\n- x"
+        self.comments = draw(st.booleans())
+        self.flow_bias = draw(st.sampled_from([0, 0, 1, 3]))  # 0: never flow
+        self.quote_bias = draw(st.sampled_from([0, 1, 3]))
+
+    def flip(self, bias: int) -> bool:
+        return bias > 0 and self.draw(st.integers(0, 9)) < bias
+
+    def comment(self) -> str:
+        if not self.comments or self.draw(st.integers(0, 4)) != 0:
+            return ""
+        return " # " + self.draw(st.sampled_from(["note", "café ☕", "x: y", "---", "#"]))
+
+    def scalar(self, value: Any, key: bool = False) -> str:
+        if value is None:
+            return self.draw(st.sampled_from(["null", "~", ""])) if not key else "null"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        s = str(value)
+        if _plain_ok(s) and not self.flip(self.quote_bias):
+            return s
+        if "\n" not in s and "\t" not in s and self.draw(st.booleans()):
+            return "'" + s.replace("'", "''") + "'"
+        return _double_quoted(s, self.draw(st.booleans()))
+
+    def flow(self, value: Any) -> str:
+        if isinstance(value, dict):
+            inner = ", ".join(f"{self.scalar(k, True)}: {self.flow(v)}" for k, v in value.items())
+            return "{" + inner + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(self.flow(v) for v in value) + "]"
+        text = self.scalar(value)
+        return text if text else '""'
+
+    def block(self, value: Any, ind: int) -> list[str]:
+        """Lines (no newline) of a collection in block style at indentation ``ind``."""
+        sp = " " * ind
+        lines: list[str] = []
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if self.comments and self.draw(st.integers(0, 9)) == 0:
+                    lines.append(sp + "# " + self.draw(st.sampled_from(["about", "ünï"])))
+                key = self.scalar(k, True)
+                if isinstance(v, (dict, list)) and v and not self.flip(self.flow_bias):
+                    lines.append(f"{sp}{key}:{self.comment()}")
+                    child = ind + (self.indent if isinstance(v, dict) or self.indent_seq
+                                   else 0)
+                    lines.extend(self.block(v, child))
+                else:
+                    text = self.flow(v) if isinstance(v, (dict, list)) else self.scalar(v)
+                    lines.append(f"{sp}{key}: {text}".rstrip() + self.comment())
+        else:
+            for item in value:
+                if isinstance(item, dict) and item and not self.flip(self.flow_bias):
+                    inner = self.block(item, ind + 2)
+                    lines.append(sp + "- " + inner[0].lstrip())
+                    lines.extend(inner[1:])
+                else:
+                    lines.append(f"{sp}- {self.flow(item)}{self.comment()}")
+        return lines
+
+
+@st.composite
+def document(draw: st.DrawFn, obj: dict[str, Any], exact: bool = False) -> str:
+    """One document's text (without its ``---``)."""
+    style = Style(draw)
+    if draw(st.integers(0, 9)) == 0:
+        return style.flow(obj) + "\n"
+    lines = style.block(obj, 0)
+    text = "\n".join(lines) + "\n"
+    if not exact and draw(st.integers(0, 3)) == 0:
+        text = _anchor(text, draw)
+    return text
+
+
+def _anchor(text: str, draw: st.DrawFn) -> str:
+    """Anchors and aliases as users write them: a pod's labels shared with the selector."""
+    m = re.search(r"^( *)matchLabels:\n((?:\1 +.*\n)+)", text, re.M)
+    t = re.search(r"^( *)labels:\n((?:\1 +.*\n)+)", text[m.end():] if m else "", re.M)
+    if not m or not t:
+        return text
+    start = m.end() + t.start()
+    anchored = text[: m.start()] + f"{m.group(1)}matchLabels: &sel\n" + m.group(2) + \
+        text[m.end(): start]
+    return anchored + f"{t.group(1)}labels: *sel\n" + text[start + len(t.group(0)):]
+
+
+@st.composite
+def manifests(draw: st.DrawFn, *, lists: bool = True, json_ok: bool = True,
+              exact: bool = False) -> str:
+    """A stream of one to four documents (or one JSON object stream); ``exact``: without the
+    shapes that kube-uninject does not give back byte for byte yet (ROUND_TRIP_KNOWN)."""
+    objs = draw(st.lists(objects(lists, exact), min_size=1, max_size=4))
+    if json_ok and draw(st.integers(0, 7)) == 0:
+        sep = draw(st.sampled_from(["\n", ""]))
+        indent = draw(st.sampled_from([None, 2]))
+        return sep.join(json.dumps(o, indent=indent, ensure_ascii=False) for o in objs) + "\n"
+    parts: list[str] = []
+    if draw(st.booleans()):
+        parts.append(draw(st.sampled_from(["# generated\n", "---\n", "# a\n---\n"])))
+    for i, obj in enumerate(objs):
+        if i:
+            parts.append(draw(st.sampled_from(["---\n", "---\n", "--- # next\n", "...\n---\n"])))
+        if draw(st.integers(0, 9)) == 0:
+            parts.append("# only a comment\n---\n")
+        parts.append(draw(document(obj, exact)))
+    text = "".join(parts)
+    if draw(st.integers(0, 4)) == 0:
+        text = text.replace("\n", "\r\n")
+    return text
+
+
+# --- broken --------------------------------------------------------------------------------
+
+NOISE = [":", "-", "[", "]", "{", "}", '"', "'", "\t", "#", "&", "*", "!", "|", ">", "%", "@",
+         "`", "\n", " ", "\r", "é", "\x00", "\x85", "\x93", "\u2028", "\ufeff", "---\n", "? ",
+         ": :", "<<: *x\n", "&a ", "*a ", "!!binary ", "{", "\\"]
+
+
+@st.composite
+def text_damage(draw: st.DrawFn, text: str) -> str:
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(["insert", "delete", "swap", "duplicate", "cut"]))
+        lines = text.splitlines(keepends=True)
+        if op == "insert":
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(st.sampled_from(NOISE)) + text[at:]
+        elif op == "delete" and text:
+            at = draw(st.integers(0, len(text) - 1))
+            text = text[:at] + text[at + draw(st.integers(1, 5)):]
+        elif op == "swap" and len(lines) > 1:
+            i = draw(st.integers(0, len(lines) - 2))
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+            text = "".join(lines)
+        elif op == "duplicate" and lines:
+            i = draw(st.integers(0, len(lines) - 1))
+            lines.insert(i, lines[i])
+            text = "".join(lines)
+        elif op == "cut":
+            text = text[: draw(st.integers(0, len(text)))]
+    return text
+
+
+#: data changes into shapes Kubernetes or meshctl must refuse (or pass through knowingly)
+def _wrong_shapes(obj: dict[str, Any], which: int) -> Any:
+    template = obj
+    _, path = WORKLOADS.get(obj.get("kind", ""), ("", ()))
+    for key in path:
+        template = template.get(key) if isinstance(template, dict) else None
+    spec = template.get("spec") if isinstance(template, dict) else None
+    if which == 0 and isinstance(spec, dict):
+        spec["containers"] = None
+    elif which == 1 and isinstance(spec, dict):
+        spec["containers"] = "app"
+    elif which == 2 and isinstance(template, dict):
+        template.setdefault("metadata", {})["annotations"] = {
+            "sidecar.istio.io/rewriteAppHTTPProbers": False}
+    elif which == 3:
+        return [obj]
+    elif which == 4:
+        return "just a string"
+    elif which == 5 and isinstance(template, dict):
+        template.setdefault("metadata", {})["labels"] = {"app": 3}
+    elif which == 6 and isinstance(spec, dict):
+        spec["containers"] = {"name": "app"}
+    elif which == 7:
+        obj["kind"] = obj.get("kind", "") + "List"
+        obj["items"] = [dict(obj)]
+    elif which == 8 and path:
+        node = obj
+        for key in path[:-1]:
+            node = node[key]
+        del node[path[-1]]
+    return obj
+
+
+WRONG_SHAPES = ["containers: null", "containers: a string", "non-string annotation",
+                "top-level list", "top-level scalar", "non-string label", "containers: a map",
+                "*List kind", "no pod template"]
+
+
+@st.composite
+def broken(draw: st.DrawFn) -> str:
+    """A manifest damaged as text, or valid YAML with a wrong shape."""
+    if draw(st.booleans()):
+        return draw(text_damage(draw(manifests())))
+    obj = draw(workload())
+    which = draw(st.integers(0, len(WRONG_SHAPES) - 1))
+    changed = _wrong_shapes(obj, which)
+    return draw(document(changed)) if isinstance(changed, dict) else json.dumps(changed) + "\n"
+
+
+# --- shapes known not to round-trip ---------------------------------------------------------
+
+#: The shapes ``kube-uninject`` does not give back byte for byte yet (what the pod means is
+#: restored; the bytes are not): name -> (what happens, the smallest example found). The round
+#: trip property runs on ``manifests(exact=True)``, which leaves them out; each has its own
+#: strict xfail test (tests/properties/test_invariants.py) that passes the day it is fixed.
+ROUND_TRIP_KNOWN: dict[str, tuple[str, str]] = {
+    "empty-pod-metadata": (
+        "an empty metadata, annotations or labels mapping of the pod template is removed",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {}\nspec:\n"
+        "  containers:\n  - name: a\n    image: b\n"),
+    "tcp-grpc-probe": (
+        "a tcpSocket or grpc probe (or tcpSocket hook), which injection turns into an httpGet, "
+        "comes back re-written: its action after the probe's other fields, in block style, "
+        "without its key quoting and comments",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
+        "    image: b\n    livenessProbe:\n      tcpSocket: {port: 8080}\n"
+        "      periodSeconds: 5\n"),
+    "quoted-named-port": (
+        "an httpGet probe on a quoted named port gets the port name back in meshctl's quoting",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
+        "    image: b\n    ports:\n    - name: http\n      containerPort: 8080\n"
+        "    readinessProbe:\n      httpGet:\n        path: /x\n        port: \"http\"\n"),
+    "default-container": (
+        "the user's own kubectl.kubernetes.io/default-container (or default-logs-container) "
+        "annotation naming the first app container is removed, as if injection had added it",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations:\n"
+        "    kubectl.kubernetes.io/default-container: a\nspec:\n  containers:\n  - name: a\n"
+        "    image: b\n"),
+    "aliased-labels": (
+        "pod template labels written as an alias of another node come back expanded",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  selector:\n"
+        "    matchLabels: &labels\n      app: a\n  template:\n    metadata:\n"
+        "      labels: *labels\n    spec:\n      containers:\n      - name: a\n        image: b\n"),
+}
+
+_POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n{meta}spec:\n  containers:\n" \
+       "  - name: {container}\n    image: nginx\n{extra}"
+
+
+@st.composite
+def known_shape(draw: st.DrawFn, shape: str) -> str:
+    """A manifest that has the known shape ``shape`` (and otherwise varies)."""
+    name, container = draw(names), draw(names)
+    meta = extra = ""
+    if shape == "empty-pod-metadata":
+        empty = draw(st.sampled_from(["{}", "null", ""]))
+        field = draw(st.sampled_from(["annotations", "labels"]))
+        if field == "annotations" or draw(st.booleans()):
+            meta = f"  {field}: {empty}\n".replace(": \n", ":\n")
+        else:
+            return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
+                    f"  template:\n    metadata: {{}}\n    spec:\n      containers:\n"
+                    f"      - name: {container}\n        image: nginx\n")
+    elif shape == "tcp-grpc-probe":
+        field = draw(st.sampled_from(["readinessProbe", "livenessProbe", "startupProbe"]))
+        action = draw(st.sampled_from(["tcpSocket", "grpc"]))
+        port = draw(st.integers(1, 65535))
+        written = draw(st.sampled_from([f"{action}: {{port: {port}}}",
+                                        f"{action}:\n        port: {port}",
+                                        f'"{action}":\n        port: {port}',
+                                        f"{action}:\n        port: {port}  # note"]))
+        after = draw(st.sampled_from(["", "      periodSeconds: 5\n"]))
+        extra = f"    {field}:\n      {written}\n{after}"
+    elif shape == "quoted-named-port":
+        port = draw(st.sampled_from(["http", "web", "on", "yes"]))
+        quote = draw(st.sampled_from(["'", '"']))
+        extra = (f"    ports:\n    - name: {quote}{port}{quote}\n      containerPort: 8080\n"
+                 f"    readinessProbe:\n      httpGet:\n        path: /{name}\n"
+                 f"        port: {quote}{port}{quote}\n")
+    elif shape == "default-container":
+        key = draw(st.sampled_from(["default-container", "default-logs-container"]))
+        meta = f"  annotations:\n    kubectl.kubernetes.io/{key}: {container}\n"
+    elif shape == "aliased-labels":
+        return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
+                f"  selector:\n    matchLabels: &labels\n      app: {name}\n  template:\n"
+                f"    metadata:\n      labels: *labels\n    spec:\n      containers:\n"
+                f"      - name: {container}\n        image: nginx\n")
+    else:
+        raise ValueError(shape)
+    return _POD.format(name=name, meta=meta, container=container, extra=extra)
+
+
+#: shapes that break the run's contract today (another item of issue 10 fixes them):
+#: name -> (what happens, the smallest example found)
+CONTRACT_KNOWN: dict[str, tuple[str, str]] = {
+    "json-c1-control": (
+        "valid JSON holding a C1 control character (U+0080..U+009F) in a string ends in an "
+        "internal error (exit 4): the YAML reader rejects the character",
+        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, '
+        '"data": {"x": "\x93"}}\n'),
+}
+
+
+@st.composite
+def json_with_c1(draw: st.DrawFn) -> str:
+    obj = draw(objects(lists=False))
+    obj.setdefault("metadata", {})["annotations"] = {
+        "note": draw(st.text(st.characters(min_codepoint=0x80, max_codepoint=0x9F),
+                             min_size=1, max_size=3))}
+    return json.dumps(obj, ensure_ascii=False) + "\n"
