@@ -49,7 +49,7 @@ def probes(draw: st.DrawFn, ports: list[dict[str, Any]], exact: bool = False,
     port_names = [p["name"] for p in ports if "name" in p]
     port = draw(st.one_of(st.integers(1, 65535), st.just(15020)) if exact else st.one_of(
         st.integers(1, 65535), st.sampled_from(port_names or ["missing"]), st.just(15020)))
-    action = draw(st.sampled_from(["httpGet", "exec"] if exact else
+    action = draw(st.sampled_from(["exec"] if exact else
                                   ["httpGet", "tcpSocket", "grpc", "exec"]))
     if action == "httpGet":
         probe: dict[str, Any] = {"httpGet": {"path": "/" + draw(names), "port": port}}
@@ -87,6 +87,8 @@ def containers(draw: st.DrawFn, name: str, exact: bool = False) -> dict[str, Any
     if draw(st.integers(0, 3)) == 0:
         c["env"] = [{"name": draw(names).upper().replace("-", "_"), "value": draw(texts)}
                     for _ in range(draw(st.integers(0, 2)))]
+    elif draw(st.integers(0, 5)) == 0:
+        c["env"] = None
     if draw(st.integers(0, 3)) == 0:
         c["resources"] = {"limits": {"cpu": draw(st.sampled_from(["100m", "1", "2000m"])),
                                      "memory": draw(st.sampled_from(["64Mi", "1Gi"]))}}
@@ -103,8 +105,12 @@ def pod_template(draw: st.DrawFn, exact: bool = False) -> dict[str, Any]:
     spec: dict[str, Any] = {"containers": [draw(containers(c, exact)) for c in cnames]}
     if draw(st.integers(0, 3)) == 0:
         spec["initContainers"] = [{"name": "setup-" + cnames[0], "image": "busybox"}]
+    elif not exact and draw(st.integers(0, 5)) == 0:  # empty and null collections
+        spec["initContainers"] = draw(st.sampled_from([[], None]))
     if draw(st.integers(0, 3)) == 0:
         spec["volumes"] = [{"name": "data-" + draw(names), "emptyDir": {}}]
+    elif not exact and draw(st.integers(0, 5)) == 0:
+        spec["volumes"] = draw(st.sampled_from([[], None]))
     if draw(st.integers(0, 5)) == 0:
         spec["restartPolicy"] = "Never"
     meta: dict[str, Any] = {}
@@ -401,12 +407,15 @@ def _wrong_shapes(obj: dict[str, Any], which: int) -> Any:
         for key in path[:-1]:
             node = node[key]
         del node[path[-1]]
+    elif which == 9:
+        return {"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "List", "items": [obj]}]}
     return obj
 
 
 WRONG_SHAPES = ["containers: null", "containers: a string", "non-string annotation",
                 "top-level list", "top-level scalar", "non-string label", "containers: a map",
-                "*List kind", "no pod template"]
+                "*List kind", "no pod template", "a List in a List"]
 
 
 @st.composite
@@ -417,7 +426,9 @@ def broken(draw: st.DrawFn) -> str:
     obj = draw(workload())
     which = draw(st.integers(0, len(WRONG_SHAPES) - 1))
     changed = _wrong_shapes(obj, which)
-    return draw(document(changed)) if isinstance(changed, dict) else json.dumps(changed) + "\n"
+    return draw(document(changed)) if isinstance(changed, dict) else draw(st.sampled_from(
+        [json.dumps(changed) + "\n", "\n".join(Style(draw).block(changed, 0)) + "\n"]
+        if isinstance(changed, list) else [json.dumps(changed) + "\n", f"{changed}\n"]))
 
 
 # --- shapes known not to round-trip ---------------------------------------------------------
@@ -427,8 +438,9 @@ def broken(draw: st.DrawFn) -> str:
 #: trip property runs on ``manifests(exact=True)``, which leaves them out; each has its own
 #: strict xfail test (tests/properties/test_invariants.py) that passes the day it is fixed.
 ROUND_TRIP_KNOWN: dict[str, tuple[str, str]] = {
-    "empty-pod-metadata": (
-        "an empty metadata, annotations or labels mapping of the pod template is removed",
+    "empty-collections": (
+        "an empty or null collection that injection fills (the pod template's metadata, "
+        "labels, annotations, initContainers, volumes) is removed",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {}\nspec:\n"
         "  containers:\n  - name: a\n    image: b\n"),
     "tcp-grpc-probe": (
@@ -438,11 +450,18 @@ ROUND_TRIP_KNOWN: dict[str, tuple[str, str]] = {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
         "    image: b\n    livenessProbe:\n      tcpSocket: {port: 8080}\n"
         "      periodSeconds: 5\n"),
-    "quoted-named-port": (
-        "an httpGet probe on a quoted named port gets the port name back in meshctl's quoting",
+    "httpget-quoting": (
+        "a rewritten httpGet probe gets its path and port back in the quoting meshctl picks "
+        "for the document (a quoted named port unquoted, a plain path quoted in a document "
+        "that quotes its strings), not in the quoting they had",
+        '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}, "spec": {"containers": '
+        '[{"name": "a", "image": "b", "livenessProbe": {"httpGet": {"path": /b, '
+        '"port": 80}}}]}}\n'),
+    "httpget-without-port": (
+        "an httpGet probe without a port (invalid in Kubernetes, which requires one) comes "
+        "back with port: 0, as Istio records it",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
-        "    image: b\n    ports:\n    - name: http\n      containerPort: 8080\n"
-        "    readinessProbe:\n      httpGet:\n        path: /x\n        port: \"http\"\n"),
+        "    image: b\n    livenessProbe:\n      httpGet:\n        path: /b\n"),
     "default-container": (
         "the user's own kubectl.kubernetes.io/default-container (or default-logs-container) "
         "annotation naming the first app container is removed, as if injection had added it",
@@ -465,11 +484,15 @@ def known_shape(draw: st.DrawFn, shape: str) -> str:
     """A manifest that has the known shape ``shape`` (and otherwise varies)."""
     name, container = draw(names), draw(names)
     meta = extra = ""
-    if shape == "empty-pod-metadata":
-        empty = draw(st.sampled_from(["{}", "null", ""]))
-        field = draw(st.sampled_from(["annotations", "labels"]))
-        if field == "annotations" or draw(st.booleans()):
+    if shape == "empty-collections":
+        field = draw(st.sampled_from(["annotations", "labels", "initContainers", "volumes",
+                                      "metadata"]))
+        empty = draw(st.sampled_from(["{}" if field in ("annotations", "labels") else "[]",
+                                      "null", ""]))
+        if field in ("annotations", "labels"):
             meta = f"  {field}: {empty}\n".replace(": \n", ":\n")
+        elif field != "metadata":
+            extra = f"  {field}: {empty}\n".replace(": \n", ":\n")
         else:
             return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
                     f"  template:\n    metadata: {{}}\n    spec:\n      containers:\n"
@@ -484,12 +507,21 @@ def known_shape(draw: st.DrawFn, shape: str) -> str:
                                         f"{action}:\n        port: {port}  # note"]))
         after = draw(st.sampled_from(["", "      periodSeconds: 5\n"]))
         extra = f"    {field}:\n      {written}\n{after}"
-    elif shape == "quoted-named-port":
+    elif shape == "httpget-quoting":
         port = draw(st.sampled_from(["http", "web", "on", "yes"]))
         quote = draw(st.sampled_from(["'", '"']))
-        extra = (f"    ports:\n    - name: {quote}{port}{quote}\n      containerPort: 8080\n"
-                 f"    readinessProbe:\n      httpGet:\n        path: /{name}\n"
-                 f"        port: {quote}{port}{quote}\n")
+        if draw(st.booleans()):  # a quoted named port
+            extra = (f"    ports:\n    - name: {quote}{port}{quote}\n      containerPort: 8080\n"
+                     f"    readinessProbe:\n      httpGet:\n        path: /{name}\n"
+                     f"        port: {quote}{port}{quote}\n")
+        else:  # a plain path in a document that quotes its strings
+            return (f'{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "{name}"}}, '
+                    f'"spec": {{"containers": [{{"name": "{container}", "image": "nginx", '
+                    f'"readinessProbe": {{"httpGet": {{"path": /{name}, '
+                    f'"port": {draw(st.integers(1, 65535))}}}}}}}]}}}}\n')
+    elif shape == "httpget-without-port":
+        field = draw(st.sampled_from(["readinessProbe", "livenessProbe", "startupProbe"]))
+        extra = f"    {field}:\n      httpGet:\n        path: /{name}\n"
     elif shape == "default-container":
         key = draw(st.sampled_from(["default-container", "default-logs-container"]))
         meta = f"  annotations:\n    kubectl.kubernetes.io/{key}: {container}\n"
