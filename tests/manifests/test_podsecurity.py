@@ -11,7 +11,7 @@ import yaml
 
 from meshctl.manifests.podsecurity import CONTROLS, check_pod, new_failures
 from tests.clirunner import run_cli
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHARED
 
 #: a pod that passes "restricted"
 GOOD: dict[str, Any] = {
@@ -218,3 +218,44 @@ def test_a_json_namespace_counts() -> None:
           '{"pod-security.kubernetes.io/enforce": "baseline"}}}\n')
     text = ns + "---\n" + WORKLOAD.format(namespace="shop")
     assert _warnings(text) == [PREFIX.format(level="baseline") + CLASSIC_BASELINE]
+
+
+#: SECURITY.md's table: (extra pod annotation, CNI, passes baseline, passes restricted), for a
+#: pod that itself meets restricted
+MODES = {
+    "classic": ("", False, False, False),
+    "classic, native sidecars": ("sidecar.istio.io/nativeSidecar: 'true'", False, False, False),
+    "CNI": ("", True, True, True),
+    "CNI, native sidecars": ("sidecar.istio.io/nativeSidecar: 'true'", True, True, True),
+    "TPROXY": ("sidecar.istio.io/interceptionMode: TPROXY", True, False, False),
+    "capNetBindService": ("sidecar.istio.io/capNetBindService: 'true'", True, True, False),
+    "grpc-agent": ("inject.istio.io/templates: grpc-agent", True, True, False),
+    "grpc-simple": ("inject.istio.io/templates: grpc-simple", True, True, False),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_levels_security_md_states(mode: str, cni_values: Path) -> None:
+    annotation, cni, baseline, restricted = MODES[mode]
+    text = WORKLOAD.format(namespace="shop")
+    if annotation:
+        text = text.replace("      labels: {app: web}\n", "      labels: {app: web}\n"
+                            f"      annotations:\n        {annotation}\n")
+    args = ["--valuesFile", str(cni_values)] if cni else []
+    res = run_cli(["kube-inject", "-f", "-", *args], stdin=text)
+    assert res.rc == 0, res.stderr
+    pod = yaml.safe_load(res.stdout)["spec"]["template"]
+    assert (not check_pod("baseline", pod["metadata"], pod["spec"]),
+            not check_pod("restricted", pod["metadata"], pod["spec"])) == (baseline, restricted)
+
+
+def test_istios_gateway_chart_meets_baseline_and_all_of_restricted_but_seccomp() -> None:
+    chart = SHARED / "realworld/istio-gateway/istio-ingressgateway-chart.yaml"
+    res = run_cli(["kube-inject", "-f", str(chart)])
+    assert res.rc == 0, res.stderr
+    (deployment,) = [d for d in yaml.safe_load_all(res.stdout)
+                     if d and d["kind"] == "Deployment"]
+    pod = deployment["spec"]["template"]
+    assert check_pod("baseline", pod["metadata"], pod["spec"]) == []
+    assert {control for control, _ in check_pod("restricted", pod["metadata"],
+                                                 pod["spec"])} == {"seccomp"}
