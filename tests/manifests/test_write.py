@@ -253,6 +253,29 @@ def test_a_regular_file_is_replaced_not_rewritten(tmp_path: Path) -> None:
     _no_temp_files(tmp_path)
 
 
+def test_a_hard_linked_file_is_replaced_under_its_name_with_a_warning(tmp_path: Path) -> None:
+    f = tmp_path / "app.yaml"
+    f.write_text(HELLO)
+    other = tmp_path / "other-name.yaml"
+    os.link(f, other)
+    res = run_cli(["kube-inject", "-i", "-f", str(f)])
+    assert res.rc == 0, res.stderr
+    assert res.stderr.startswith(f"warning: {f}: had 2 hard links; the other names keep the "
+                                 "old content\n")
+    assert _injected(f.read_text()) and other.read_text() == HELLO
+
+
+def test_a_file_named_twice_is_written_once(tmp_path: Path) -> None:
+    f = tmp_path / "app.yaml"
+    f.write_text(HELLO)
+    link = tmp_path / "link.yaml"
+    link.symlink_to("app.yaml")
+    res = run_cli(["kube-inject", "-i", "-f", str(f), "-f", str(link), "-f", str(f)])
+    assert res.rc == 0, res.stderr
+    assert link.is_symlink() and _injected(f.read_text())
+    _no_temp_files(tmp_path)
+
+
 def test_a_long_file_name_still_gets_its_temp_file(tmp_path: Path) -> None:
     f = tmp_path / ("a" * 245 + ".yaml")
     f.write_text(HELLO)
