@@ -265,6 +265,8 @@ class Style:
             return "{" + inner + "}"
         if isinstance(value, list):
             return "[" + ", ".join(self.flow(v) for v in value) + "]"
+        if value is None:  # an empty scalar in flow style would be a new empty string
+            return self.draw(st.sampled_from(["null", "~"]))
         text = self.scalar(value)
         return text if text else '""'
 
