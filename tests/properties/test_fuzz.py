@@ -2,9 +2,11 @@
 collected rather than stopped at, and the count printed after the run (``fuzz: N examples
 tried, 0 failures``).
 
-Deterministic: derandomized hypothesis (the same inputs on every run, on every machine with
-the same versions), no example database. ``MESHCTL_FUZZ_EXAMPLES`` changes the budget for a
-longer local run. Each input must also finish within ``DEADLINE`` seconds.
+Deterministic: derandomized hypothesis, no example database: every run of the whole suite (what
+CI runs) tries the same inputs. (Hypothesis also draws constants from the project's modules
+loaded so far, so running a subset of the suite may try other inputs.)
+``MESHCTL_FUZZ_EXAMPLES`` changes the budget for a longer local run. Each input must also finish
+within ``DEADLINE`` seconds.
 """
 
 from __future__ import annotations
