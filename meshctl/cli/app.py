@@ -17,7 +17,7 @@ import click
 
 from meshctl import __version__
 from meshctl.cli.run import execute, options_from
-from meshctl.cli.spec import COMMANDS, Opt
+from meshctl.cli.spec import ARGUMENTS, COMMANDS, Arg, Opt
 from meshctl.cli.version import VERSION_MESSAGE, version_text
 from meshctl.errors import UsageError
 
@@ -60,6 +60,8 @@ def _click_option(opt: Opt) -> Any:
         kwargs["type"] = click.Choice(list(opt.choices))
     elif opt.kind == "int":
         kwargs["type"] = click.IntRange(min=opt.minimum)
+    if opt.path:
+        kwargs["type"] = PATH
     if opt.default is not None:
         kwargs["default"] = opt.default
     if opt.show_default:
@@ -67,8 +69,21 @@ def _click_option(opt: Opt) -> Any:
     return click.option(*opt.flags, opt.dest, **kwargs)
 
 
-def _options(opts: tuple[Opt, ...]) -> Callable[[F], F]:
+#: a file name, for shell completion only: never checked here (reading reports a problem with
+#: its own exit code), and the value comes through as given, as the click-free parser takes it
+PATH = click.Path(readable=False)
+
+
+def _click_argument(arg: Arg) -> Any:
+    """The click arguments declared by ``arg`` (meshctl.cli.spec)."""
+    return click.argument(arg.dest, nargs=-1, metavar=arg.metavar,
+                          type=PATH if arg.path else None)
+
+
+def _options(opts: tuple[Opt, ...], arg: Arg | None = None) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
+        if arg is not None:
+            fn = _click_argument(arg)(fn)
         for opt in reversed(opts):
             fn = _click_option(opt)(fn)
         return fn
@@ -104,7 +119,7 @@ Examples:
   meshctl kube-inject -f k8s/ -R --in-place
 """,
 )
-@_options(COMMANDS["kube-inject"][1])
+@_options(COMMANDS["kube-inject"][1], ARGUMENTS["kube-inject"])
 def kube_inject(**kw: Any) -> None:
     """Inject the Istio sidecar into the workloads of Kubernetes manifests.
 
@@ -112,6 +127,9 @@ def kube_inject(**kw: Any) -> None:
     CronJobs, OpenShift DeploymentConfigs and Argo Rollouts are injected; every other document
     passes through byte-identical. Injected documents keep every original line, comment, key
     order and quoting; re-running on the output changes nothing.
+
+    Inputs are named with -f or as arguments, after the options or between them
+    (`meshctl kube-inject --check a.yaml b.yaml`, as pre-commit runs it).
 
     The report (one line per workload, with a reason code) goes to stderr after the output.
     Exit codes: 0 ok, 1 --check found changes, 2 usage error, 3 input/config error,
@@ -129,9 +147,12 @@ Examples:
   meshctl kube-inject -f app.yaml | meshctl kube-uninject -f -
 """,
 )
-@_options(COMMANDS["kube-uninject"][1])
+@_options(COMMANDS["kube-uninject"][1], ARGUMENTS["kube-uninject"])
 def kube_uninject(**kw: Any) -> None:
-    """Remove an injected sidecar (reverses kube-inject, driven by sidecar.istio.io/status)."""
+    """Remove an injected sidecar (reverses kube-inject, driven by sidecar.istio.io/status).
+
+    Inputs are named with -f or as arguments, as for kube-inject.
+    """
     _run("uninject", **kw)
 
 

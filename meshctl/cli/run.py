@@ -48,14 +48,15 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
     mode = modes[0] if modes else Mode.WRITE
     if kw["output"] and mode is not Mode.WRITE and mode is not Mode.PATCH:
         raise UsageError(f"-o/--output does not go with --{mode.value}")
-    if not kw["filenames"]:
+    filenames = (*kw["filenames"], *kw.get("files", ()))  # -f inputs, then positional ones
+    if not filenames:
         raise UsageError(NO_INPUT)
     if mode is Mode.IN_PLACE and any(
-        f == "-" or f.startswith(("http://", "https://")) for f in kw["filenames"]
+        f == "-" or f.startswith(("http://", "https://")) for f in filenames
     ):
         raise UsageError("--in-place needs files, not stdin or URLs")
     return Options(
-        filenames=tuple(kw["filenames"]),
+        filenames=filenames,
         recursive=kw["recursive"],
         output=kw["output"],
         mode=mode,

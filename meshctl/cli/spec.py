@@ -8,6 +8,9 @@ docs/performance.md). It accepts only what it parses exactly as click does and a
 for anything else (help, an unknown or misspelt option, a bad value, combined short flags,
 ``--``): click then parses the command line and reports any error itself.
 ``tests/cli/test_spec.py`` checks both parsers against each other.
+
+Positional arguments are inputs too (:data:`ARGUMENTS`): ``meshctl kube-inject --check a.yaml
+b.yaml`` is what pre-commit and ``xargs`` run, and it takes the click-free path as well.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ class Opt:
     """One option: its flags, where its value goes, and how click should present it."""
 
     __slots__ = ("flags", "dest", "kind", "choices", "default", "minimum", "metavar",
-                 "show_default", "help")
+                 "show_default", "path", "help")
 
     def __init__(self, *flags: str, dest: str, kind: str = "str", help: str,  # noqa: A002
                  choices: tuple[str, ...] = (), default: Any = None, minimum: int | None = None,
-                 metavar: str | None = None, show_default: bool = False) -> None:
+                 metavar: str | None = None, show_default: bool = False,
+                 path: bool = False) -> None:
         assert kind in ("str", "flag", "multiple", "choice", "int")
         self.flags = flags
         self.dest = dest
@@ -35,6 +39,9 @@ class Opt:
         self.minimum = minimum
         self.metavar = metavar
         self.show_default = show_default
+        #: the value names a file or directory: shells complete file names (click.Path; the
+        #: value itself is taken as given, as a plain string)
+        self.path = path
         self.help = help
 
     @property
@@ -49,10 +56,11 @@ class Opt:
 
 INPUT_OPTIONS: tuple[Opt, ...] = (
     Opt("-f", "--filename", dest="filenames", kind="multiple", metavar="FILE|DIR|URL|-",
+        path=True,
         help="Input manifest: a file, a directory, an http(s) URL, or - for stdin. Repeatable."),
     Opt("-R", "--recursive", dest="recursive", kind="flag",
         help="Descend into directories named by -f (*.yaml, *.yml, *.json)."),
-    Opt("-o", "--output", dest="output", metavar="FILE",
+    Opt("-o", "--output", dest="output", metavar="FILE", path=True,
         help="Write the result to FILE (atomically; may name an input) instead of stdout."),
     Opt("-i", "--in-place", dest="in_place", kind="flag",
         help="Rewrite each input file that changes, atomically. Inputs must be files."),
@@ -71,14 +79,14 @@ INPUT_OPTIONS: tuple[Opt, ...] = (
 )
 
 PROFILE_OPTIONS: tuple[Opt, ...] = (
-    Opt("--injectConfigFile", dest="inject_config_file", metavar="FILE",
+    Opt("--injectConfigFile", dest="inject_config_file", metavar="FILE", path=True,
         help="Istio injector config (ConfigMap istio-sidecar-injector, its data.config, or a "
         "bare template)."),
-    Opt("--valuesFile", dest="values_file", metavar="FILE",
+    Opt("--valuesFile", dest="values_file", metavar="FILE", path=True,
         help="Injector values (JSON or YAML, or the ConfigMap holding data.values)."),
-    Opt("--meshConfigFile", dest="mesh_config_file", metavar="FILE",
+    Opt("--meshConfigFile", dest="mesh_config_file", metavar="FILE", path=True,
         help="Mesh config (ConfigMap istio's data.mesh, or the mesh YAML itself)."),
-    Opt("--operatorFileName", dest="operator_file", metavar="FILE",
+    Opt("--operatorFileName", dest="operator_file", metavar="FILE", path=True,
         help="IstioOperator whose spec.values and spec.meshConfig override the files."),
     Opt("-r", "--revision", dest="revision", default="", help="Istio control-plane revision."),
     Opt("--hub", dest="hub", help="Image hub of the proxy images (overrides values)."),
@@ -104,6 +112,25 @@ COMMANDS: dict[str, tuple[str, tuple[Opt, ...]]] = {
     "kube-inject": ("inject", INPUT_OPTIONS + PROFILE_OPTIONS),
     "kube-uninject": ("uninject", INPUT_OPTIONS),
 }
+
+
+class Arg:
+    """A command's positional arguments, all of them (click's ``nargs=-1``), taken as given."""
+
+    __slots__ = ("dest", "metavar", "path")
+
+    def __init__(self, dest: str, *, metavar: str, path: bool = False) -> None:
+        self.dest = dest
+        self.metavar = metavar
+        self.path = path
+
+
+#: inputs named without -f, after the options or between them (pre-commit appends the staged
+#: files to the hook's command line); they come after the -f inputs
+FILES = Arg("files", metavar="[FILE|DIR|URL|-]...", path=True)
+
+#: the positional arguments of each command that takes them
+ARGUMENTS: dict[str, Arg] = {"kube-inject": FILES, "kube-uninject": FILES}
 
 #: options that end parsing in click (help, version), and click's end-of-options marker
 _HANDS_OFF = ("-h", "--help", "--version", "--")
@@ -133,16 +160,24 @@ def parse(argv: list[str]) -> tuple[str, dict[str, Any]] | None:
     operation, options = COMMANDS[argv[0]]
     by_flag = {flag: opt for opt in options for flag in opt.flags}
     kw: dict[str, Any] = {opt.dest: opt.initial for opt in options}
+    positional = ARGUMENTS.get(argv[0])
+    if positional is not None:
+        kw[positional.dest] = ()
     args = iter(argv[1:])
     for arg in args:
         if arg in _HANDS_OFF:
             return None
+        if arg == "-" or not arg.startswith("-"):  # click's rule: "-" is an argument
+            if positional is None:
+                return None
+            kw[positional.dest] = (*kw[positional.dest], arg)
+            continue
         value: str | None = None
         if arg.startswith("--") and "=" in arg:
             arg, value = arg.split("=", 1)
         opt = by_flag.get(arg)
         if opt is None:
-            return None  # a positional argument, an unknown option, "-qR", "-ffile"
+            return None  # an unknown option, "-qR", "-ffile"
         if opt.kind == "flag":
             if value is not None:
                 return None

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshctl.cli.app import cli
-from meshctl.cli.spec import COMMANDS, parse
+from meshctl.cli.spec import ARGUMENTS, COMMANDS, parse
 
 
 def click_params(argv: list[str]) -> dict[str, Any] | None:
@@ -51,6 +51,13 @@ COMMON = [
     ["kube-inject", "-f", "app.yaml", "--compliance-policy", "fips-140-3"],
     ["kube-uninject", "-f", "injected.yaml"],
     ["kube-uninject", "-f", "-", "-q", "--diff"],
+    # inputs as arguments: pre-commit appends the staged files; xargs; Helm's post-renderer
+    ["kube-inject", "--check", "a.yaml", "k8s/b.yaml"],
+    ["kube-inject", "-i", "a.yaml"],
+    ["kube-inject", "-"],
+    ["kube-inject", "a.yaml", "-f", "b.yaml", "c.yaml", "--diff"],
+    ["kube-inject", "-f", "-", "--revision", "canary", "extra.yaml"],
+    ["kube-uninject", "--check", "injected.yaml", ""],
 ]
 
 
@@ -75,8 +82,9 @@ def test_common_command_lines_parse_without_click(argv: list[str]) -> None:
         ["kube-inject", "-f", "a", "-j", "-1"],
         ["kube-inject", "-f", "a", "-j", " 1"],
         ["kube-inject", "-f", "a", "--filenam", "b"],  # misspelt: click suggests the name
-        ["kube-inject", "-f", "a", "extra"],
+        ["kube-inject", "-f", "a", "-1"],  # an argument that looks like an option
         ["kube-inject", "--", "-f"],
+        ["kube-inject", "a.yaml", "--", "-b.yaml"],
         ["kube-inject", "-f", "a", "--check=yes"],
         ["kube-uninject", "-f", "a", "--hub", "x"],  # not an option of this command
         ["version"],
@@ -91,14 +99,28 @@ def test_unusual_command_lines_are_left_to_click(argv: list[str]) -> None:
 
 def test_click_options_are_the_declared_ones() -> None:
     for name, (_, options) in COMMANDS.items():
-        params = {p.name: p for p in cli.commands[name].params if p.name != "help"}
+        params = {p.name: p for p in cli.commands[name].params
+                  if p.name != "help" and isinstance(p, click.Option)}
         assert list(params) == [opt.dest for opt in options]
         for opt in options:
             param = params[opt.dest]
-            assert isinstance(param, click.Option)
             assert sorted(param.opts + param.secondary_opts) == sorted(opt.flags)
             assert param.is_flag == (opt.kind == "flag")
             assert param.multiple == (opt.kind == "multiple")
+            assert isinstance(param.type, click.Path) == opt.path
+
+
+def test_click_arguments_are_the_declared_ones() -> None:
+    for name in COMMANDS:
+        arguments = [p for p in cli.commands[name].params if isinstance(p, click.Argument)]
+        declared = ARGUMENTS.get(name)
+        if declared is None:
+            assert arguments == []
+            continue
+        (argument,) = arguments
+        assert argument.name == declared.dest
+        assert argument.nargs == -1 and not argument.required
+        assert isinstance(argument.type, click.Path) == declared.path
 
 
 _FLAGS = sorted({flag for _, options in COMMANDS.values() for opt in options
@@ -140,7 +162,11 @@ def _well_formed(draw: st.DrawFn) -> list[str]:
     command = draw(st.sampled_from(sorted(COMMANDS)))
     options = COMMANDS[command][1]
     argv = [command]
-    for opt in draw(st.lists(st.sampled_from(options), max_size=10)):
+    for opt in draw(st.lists(st.one_of(st.sampled_from(options), st.none()), max_size=10)):
+        if opt is None:  # an input named as an argument
+            if command in ARGUMENTS:
+                argv.append(draw(st.sampled_from(["a.yaml", "-", "k8s/", "", "a b", "é"])))
+            continue
         flag = draw(st.sampled_from(opt.flags))
         if opt.kind == "flag":
             argv.append(flag)
