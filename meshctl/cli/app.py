@@ -167,3 +167,8 @@ def version(short: bool) -> None:
       meshctl version --short
     """
     click.echo(version_text(short), nl=False)
+
+
+from meshctl.cli.fn import fn  # noqa: E402 - commands in their own modules
+
+cli.add_command(fn)

@@ -65,11 +65,19 @@ class InjectStep:
         return outcome
 
 
+def processor_for(opts: Options, documents: int, *,
+                  list_kinds: frozenset[str] = pipeline.LIST_KINDS) -> pipeline.DocumentProcessor:
+    """The document processor of an inject run over ``documents`` documents to parse (also the
+    KRM function's, which adds ``ResourceList`` to the ``list_kinds``)."""
+    injector = make_injector(opts, documents)
+    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
+    return pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH,
+                                      list_kinds=list_kinds)
+
+
 def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     todo = pipeline.documents_to_parse(sources)
-    injector = make_injector(opts, len(todo))
-    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
-    processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
+    processor = processor_for(opts, len(todo))
     return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))

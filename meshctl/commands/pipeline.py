@@ -44,13 +44,18 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
 #: what processing one document gives: its new text, its results, its change (if any)
 Processed = tuple[str, list[Result], DocumentChange | None]
 
+#: kinds whose ``items`` are the objects to process (the KRM function adds ``ResourceList``)
+LIST_KINDS = frozenset({"List"})
+
 
 class DocumentProcessor:
     """Runs one workload step over documents (built once per run)."""
 
-    def __init__(self, step: WorkloadStep, *, keep_patches: bool = True) -> None:
+    def __init__(self, step: WorkloadStep, *, keep_patches: bool = True,
+                 list_kinds: frozenset[str] = LIST_KINDS) -> None:
         self.step = step
         self.keep_patches = keep_patches
+        self.list_kinds = list_kinds
 
     def _object(self, obj: Any, chunk: Chunk, results: list[Result]) -> Any:
         """The new object (``obj`` itself when unchanged)."""
@@ -88,7 +93,7 @@ class DocumentProcessor:
                              document=chunk.index, line=chunk.start_line + exc.line - 1) from None
         data = doc.data
         try:
-            if (isinstance(data, dict) and data.get("kind") == "List"
+            if (isinstance(data, dict) and data.get("kind") in self.list_kinds
                     and isinstance(data.get("items"), list)):
                 items = data["items"]
                 new_items = [self._list_item(i, item, chunk, results)
