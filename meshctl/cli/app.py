@@ -169,6 +169,8 @@ def version(short: bool) -> None:
     click.echo(version_text(short), nl=False)
 
 
-from meshctl.cli.fn import fn  # noqa: E402 - commands in their own modules
+from meshctl.cli.completion import completion  # noqa: E402 - commands in their own modules
+from meshctl.cli.fn import fn  # noqa: E402
 
 cli.add_command(fn)
+cli.add_command(completion)
