@@ -5,7 +5,7 @@ Offline (always): the consumer's config names a hook repository holding this che
 bin), so the shipped ids, entries and file filters run as a user's would, without pre-commit
 pip-installing meshctl. With ``MESHCTL_TEST_NETWORK=1`` the shipped ``language: python`` runs
 too, through ``pre-commit try-repo`` on this checkout: pre-commit builds a virtualenv and
-pip-installs meshctl and its dependencies from PyPI (about 7 s).
+pip-installs meshctl and its dependencies from PyPI (7 to 20 s here).
 """
 
 from __future__ import annotations
