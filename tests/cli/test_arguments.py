@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from meshctl.manifests.read import NO_INPUT
 from tests.clirunner import run_cli
 from tests.conftest import SHARED
 
@@ -56,4 +57,4 @@ def test_stdin_as_an_argument_and_errors(tmp_path: Path) -> None:
     res = run_cli(["kube-inject", str(tmp_path / "missing.yaml")])
     assert res.rc == 3 and "missing.yaml: no such file or directory" in res.stderr
     res = run_cli(["kube-inject", "--check"])
-    assert res.rc == 2 and "filename not specified" in res.stderr
+    assert res.rc == 2 and NO_INPUT in res.stderr
