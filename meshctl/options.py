@@ -36,7 +36,9 @@ class Options(Frozen):
         "filenames", "recursive", "output", "mode", "operation", "inject_config_file",
         "values_file", "mesh_config_file", "operator_file", "hub", "tag", "revision",
         "native_sidecars", "proxy_image", "proxy_init_image", "compliance_policy", "jobs",
-        "reinject", "quiet", "report_format",
+        "reinject", "quiet", "report_format", "from_cluster", "istio_namespace",
+        "inject_configmap_name", "mesh_configmap_name", "kubectl", "kubeconfig", "context",
+        "request_timeout",
     )
     DEFAULTS = {
         "recursive": False, "output": None, "mode": Mode.WRITE, "operation": Operation.INJECT,
@@ -44,7 +46,9 @@ class Options(Frozen):
         "operator_file": None, "hub": None, "tag": None, "revision": "",
         "native_sidecars": "auto", "proxy_image": None, "proxy_init_image": None,
         "compliance_policy": "", "jobs": 0, "reinject": "auto", "quiet": False,
-        "report_format": "text",
+        "report_format": "text", "from_cluster": False, "istio_namespace": "istio-system",
+        "inject_configmap_name": None, "mesh_configmap_name": None, "kubectl": "kubectl",
+        "kubeconfig": None, "context": None, "request_timeout": None,
     }
 
     filenames: tuple[str, ...]
@@ -69,6 +73,15 @@ class Options(Frozen):
     # report
     quiet: bool
     report_format: str  # text | json
+    # the cluster's Istio config (--from-cluster), read through kubectl
+    from_cluster: bool
+    istio_namespace: str
+    inject_configmap_name: str | None
+    mesh_configmap_name: str | None
+    kubectl: str
+    kubeconfig: str | None
+    context: str | None
+    request_timeout: str | None
 
     @property
     def reinject_mode(self) -> str:
@@ -78,11 +91,11 @@ class Options(Frozen):
         an upgrade leaves nothing stale behind (meshctl's semantics, the built-in default).
         ``merge``: Istio's kube-inject semantics (templates see the stripped pod, the result is
         merged over the previous injection): the default when rendering the user's own Istio
-        injector config, which promises Istio's exact behaviour.
+        injector config (a file or the cluster's), which promises Istio's exact behaviour.
         """
         if self.reinject != "auto":
             return self.reinject
-        return "merge" if self.inject_config_file else "strip"
+        return "merge" if self.inject_config_file or self.from_cluster else "strip"
 
     @property
     def native_sidecars_enabled(self) -> bool:

@@ -1,11 +1,11 @@
 """Running a manifest command (``kube-inject``, ``kube-uninject``) once its command line is parsed.
 
-Shared by the two ways in: :mod:`meshctl.cli.main` calls :func:`run_parsed` for command lines
-that :func:`meshctl.cli.spec.parse` parses (no click), :mod:`meshctl.cli.app` calls
-:func:`execute` from click. Either way the flags become one :class:`~meshctl.options.Options`
+:func:`run_inject` and :func:`run_uninject` are the runners :mod:`meshctl.cli.spec` names:
+:mod:`meshctl.cli.main` calls them for command lines it parses without click, the click
+application for the others. Either way the flags become one :class:`~meshctl.options.Options`
 (:func:`options_from`), the use case in :mod:`meshctl.commands` returns data, and this module
 prints it: the manifests (or files) only when the whole run succeeded, then the report on
-stderr. Errors are one line; the exit code comes from :mod:`meshctl.errors`.
+stderr. Errors are one line (:func:`fail`); the exit code comes from :mod:`meshctl.errors`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
+from meshctl.cli.spec import COMMANDS
 from meshctl.errors import (
     EXIT_INTERNAL,
     EXIT_OK,
@@ -54,6 +55,12 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
         f == "-" or f.startswith(("http://", "https://")) for f in kw["filenames"]
     ):
         raise UsageError("--in-place needs files, not stdin or URLs")
+    if not kw.get("from_cluster"):
+        for opt in ("inject_configmap_name", "mesh_configmap_name", "kubeconfig", "context",
+                    "request_timeout"):
+            if kw.get(opt):
+                flag = next(o.flags[-1] for o in COMMANDS["kube-inject"].options if o.dest == opt)
+                raise UsageError(f"{flag} reads the cluster: it goes with --from-cluster")
     return Options(
         filenames=tuple(kw["filenames"]),
         recursive=kw["recursive"],
@@ -75,16 +82,32 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
         reinject=kw.get("reinject") or "auto",
         quiet=kw["quiet"],
         report_format=kw["report_format"],
+        from_cluster=bool(kw.get("from_cluster")),
+        istio_namespace=kw.get("istio_namespace") or "istio-system",
+        inject_configmap_name=kw.get("inject_configmap_name"),
+        mesh_configmap_name=kw.get("mesh_configmap_name"),
+        kubectl=kw.get("kubectl") or "kubectl",
+        kubeconfig=kw.get("kubeconfig"),
+        context=kw.get("context"),
+        request_timeout=kw.get("request_timeout"),
     )
 
 
-def run_parsed(operation: str, kw: dict[str, Any]) -> int | None:
-    """Run a command line parsed without click; its exit code, or None when its options do not
-    go together (click then reports the usage error in its own words)."""
+def run_inject(kw: dict[str, Any]) -> int:
+    """``meshctl kube-inject``: the exit code."""
+    return _run("inject", kw)
+
+
+def run_uninject(kw: dict[str, Any]) -> int:
+    """``meshctl kube-uninject``: the exit code."""
+    return _run("uninject", kw)
+
+
+def _run(operation: str, kw: dict[str, Any]) -> int:
     try:
         opts = options_from(operation, kw)
-    except UsageError:
-        return None
+    except UsageError as exc:
+        return fail(exc.message, exc.exit_code)
     return execute(opts)
 
 

@@ -15,6 +15,7 @@ from meshctl.manifests.results import RunResult
 from meshctl.options import Mode, Options
 from meshctl.outcomes import Action, Outcome, Reason
 from meshctl.sidecar.config.profile import settings_for
+from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.inject import Injector
 from meshctl.sidecar.uninject import uninject_workload
 
@@ -29,14 +30,38 @@ COMPILED_TEMPLATES_MIN_DOCS = 32
 
 
 def make_injector(opts: Options, documents: int = 0) -> Injector:
-    """The injector for these options: the built-in profile, or the user's Istio config."""
-    settings = settings_for(opts)
+    """The injector for these options: the built-in profile, or the user's Istio config (its
+    files, or with ``--from-cluster`` the cluster's ConfigMaps, as istioctl reads them)."""
+    settings = cluster_settings(opts) if opts.from_cluster else settings_for(opts)
     try:
         # compiles the templates: a syntax error is the config's
         compiled = documents >= COMPILED_TEMPLATES_MIN_DOCS or diskcache.cache_dir() is not None
         return Injector(settings, compiled_templates=compiled)
     except MeshctlError as exc:
         raise exc.located(source=opts.inject_config_file) from None
+
+
+def cluster_settings(opts: Options) -> Settings:
+    """The settings from Istio's ConfigMaps in the cluster (files given as well win).
+
+    The ConfigMaps are handed to the settings loader as the same documents a file exported with
+    ``kubectl get cm -o yaml`` holds, so the result is the file-based path's, byte for byte."""
+    from meshctl.kube.kubectl import Access, read_istio_configmaps, source_for
+
+    access = Access(opts.kubectl, opts.kubeconfig, opts.context, opts.request_timeout)
+    maps = read_istio_configmaps(source_for(access), opts.istio_namespace, opts.revision or None,
+                                 opts.inject_configmap_name, opts.mesh_configmap_name)
+    injector_data = {"config": maps.config}
+    if maps.values is not None:
+        injector_data["values"] = maps.values
+    injector = {"kind": "ConfigMap", "data": injector_data}
+    mesh = {"kind": "ConfigMap", "data": {"mesh": maps.mesh}}
+    try:
+        return settings_for(opts, inject_config=injector, values=injector, mesh=mesh)
+    except MeshctlError as exc:
+        where = (f"ConfigMaps {maps.namespace}/{maps.injector_name} and "
+                 f"{maps.namespace}/{maps.mesh_name}")
+        raise exc.located(source=where) from None
 
 
 class InjectStep:
