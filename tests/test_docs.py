@@ -45,3 +45,15 @@ def test_every_command_has_help_examples_and_docs() -> None:
         assert res.exit_code == 0
         assert "Examples:" in res.output, f"{name} --help has no examples"
         assert f"meshctl {name}" in guide, f"docs/ never mentions meshctl {name}"
+
+
+def test_the_exit_codes_table_is_the_one_in_meshctl_errors() -> None:
+    from meshctl.errors import EXIT_CODES
+
+    guide = (DOCS / "user-guide.md").read_text()
+    table = "| code | meaning |\n|---|---|\n" + "".join(
+        f"| {code} | {meaning} |\n" for code, meaning in EXIT_CODES)
+    assert table in guide, "docs/user-guide.md's exit codes differ from meshctl.errors.EXIT_CODES"
+    res = CliRunner().invoke(cli, ["kube-inject", "--help"], terminal_width=100)
+    for code, meaning in EXIT_CODES:
+        assert f"{code:<3}  {meaning}" in res.output

@@ -22,7 +22,7 @@ import click
 from meshctl import __version__
 from meshctl.cli.spec import COMMANDS, Command, Opt, gnu_optional
 from meshctl.cli.version import VERSION_MESSAGE, version_text
-from meshctl.errors import EXIT_USAGE
+from meshctl.errors import EXIT_CODES, EXIT_USAGE
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -128,6 +128,11 @@ class _Command(click.Command):
         sys.exit(getattr(importlib.import_module(module), function)(kw))
 
 
+#: the exit codes, for the commands' help (the table is in meshctl.errors)
+EXIT_CODES_TEXT = "\b\nExit codes:\n" + "".join(
+    f"  {code:<3}  {meaning}\n" for code, meaning in EXIT_CODES) + "\n"
+
+
 def _command(words: str, help: str, epilog: str) -> _Command:  # noqa: A002
     return _Command(COMMANDS[words], help=help, epilog=epilog)
 
@@ -141,9 +146,7 @@ passes through byte-identical. Injected documents keep every original line, comm
 order and quoting; re-running on the output changes nothing.
 
 The report (one line per workload, with a reason code) goes to stderr after the output.
-Exit codes: 0 ok, 1 --check found changes, 2 usage error, 3 input/config error,
-4 internal error, 5-9 cluster errors with --from-cluster (see docs/user-guide.md).
-""", epilog="""\b
+""", epilog=EXIT_CODES_TEXT + """\b
 Examples:
   # inject the bundled BookInfo example with the built-in profile
   meshctl kube-inject -f examples/bookinfo/bookinfo.yaml
@@ -164,7 +167,7 @@ Examples:
 
 cli.add_command(_command("kube-uninject", help="""\
 Remove an injected sidecar (reverses kube-inject, driven by sidecar.istio.io/status).
-""", epilog="""\b
+""", epilog=EXIT_CODES_TEXT + """\b
 Examples:
   meshctl kube-uninject -f injected.yaml > app.yaml
   meshctl kube-inject -f app.yaml | meshctl kube-uninject -f -
@@ -180,10 +183,9 @@ Gateway API Gateway. Ports are chosen by name or number, never by position; a no
 says which was chosen when there was a choice.
 
 The cluster is read through kubectl (--kubectl, --kubeconfig, --context), or from objects saved
-with `kubectl get svc,pods,nodes -A -o json` (--from-file). Exit codes: 0 ok, 2 usage (also a
-ClusterIP service without --port-forward), 5 kubectl not found, 6 cluster unreachable,
-7 forbidden, 8 not found, 9 not ready (pending address, no Ready pod, --wait timed out).
-""", epilog="""\b
+with `kubectl get svc,pods,nodes -A -o json` (--from-file). A ClusterIP service without
+--port-forward is a usage error (exit code 2).
+""", epilog=EXIT_CODES_TEXT + """\b
 Examples:
   meshctl url --ingress --path /productpage     # http://203.0.113.10/productpage
   eval "$(meshctl url --ingress --format env)"  # INGRESS_HOST, INGRESS_PORT, GATEWAY_URL

@@ -96,15 +96,21 @@ INPUT_OPTIONS: tuple[Opt, ...] = (
     Opt("--check", dest="check", kind="flag",
         help="Write nothing; exit 1 if any document would change (for CI)."),
     Opt("--diff", dest="diff", kind="flag", help="Print a unified diff of what would change."),
-    Opt("--output-format", dest="output_format", kind="choice", choices=("yaml", "patch"),
-        default="yaml", show_default=True,
-        help="yaml: the manifests; patch: the RFC 6902 JSON Patch of each changed document."),
+    Opt("--output-format", dest="output_format", kind="choice",
+        choices=("yaml", "json", "patch", "jsonpatch"), default="yaml", show_default=True,
+        help="yaml: the manifests, your bytes kept; json: the objects as JSON; patch: kustomize "
+        "`patches:` entries (target + RFC 6902 operations) of each changed resource; jsonpatch: "
+        "the bare operations, one JSON array per changed resource and line."),
     Opt("-q", "--quiet", dest="quiet", kind="flag", help="Do not print the per-resource report."),
     Opt("-j", "--jobs", dest="jobs", kind="int", minimum=0, default=0, show_default=True,
         help="Worker processes for big inputs; 0 decides from the input size and CPUs."),
     Opt("--report", dest="report_format", kind="choice", choices=("text", "json"),
         default="text", show_default=True,
         help="Format of the report printed on stderr after the output."),
+    Opt("--color", dest="color", kind="choice", choices=("auto", "always", "never"),
+        default="auto", show_default=True,
+        help="Colour the report and --diff (auto: on a terminal, unless NO_COLOR is set); a "
+        "progress bar shows on a terminal for runs longer than a second."),
 )
 
 #: how meshctl reaches a cluster: always through the real kubectl

@@ -12,7 +12,7 @@ from meshctl.commands import pipeline
 from meshctl.errors import MeshctlError
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
-from meshctl.options import Mode, Options
+from meshctl.options import Options
 from meshctl.outcomes import Action, Outcome, Reason
 from meshctl.sidecar.config.profile import settings_for
 from meshctl.sidecar.config.settings import Settings
@@ -90,11 +90,13 @@ class InjectStep:
         return outcome
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
+def run(opts: Options, *, stdin: Callable[[], bytes] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     todo = pipeline.documents_to_parse(sources)
     injector = make_injector(opts, len(todo))
     step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
-    processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
-    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    processor = pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches)
+    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+                        progress)

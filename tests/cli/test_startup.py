@@ -209,8 +209,7 @@ def test_plain_kube_inject_runs_without_click(tmp_path: Path) -> None:
     # usage errors are one line, whichever parser found them
     bad, _ = _meshctl(["kube-inject", "-f", str(manifest), "--check", "--diff"], tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
-    assert _stderr(bad) == "meshctl: error: choose one of --in-place, --check, --diff, " \
-        "--output-format patch"
+    assert _stderr(bad) == "meshctl: error: choose one of --in-place, --check, --diff"
     unknown, _ = _meshctl(["kube-inject", "-f", str(manifest), "--nope"], tmp_path)
     assert unknown.returncode == 2 and unknown.stdout == ""
     assert _stderr(unknown).startswith("meshctl: error: No such option '--nope'")
