@@ -14,9 +14,11 @@ from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
 from meshctl.options import Options
 from meshctl.outcomes import Action, Outcome, Reason
+from meshctl.sidecar.config import BUILTIN_ISTIO
 from meshctl.sidecar.config.profile import settings_for
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.inject import Injector
+from meshctl.sidecar.provenance import why_stale
 from meshctl.sidecar.uninject import uninject_workload
 
 TYPE_CHECKING = False
@@ -36,9 +38,19 @@ def make_injector(opts: Options, documents: int = 0) -> Injector:
     try:
         # compiles the templates: a syntax error is the config's
         compiled = documents >= COMPILED_TEMPLATES_MIN_DOCS or diskcache.cache_dir() is not None
-        return Injector(settings, compiled_templates=compiled)
+        return Injector(settings, compiled_templates=compiled, profile=profile_name(opts))
     except MeshctlError as exc:
         raise exc.located(source=opts.inject_config_file) from None
+
+
+def profile_name(opts: Options) -> str:
+    """What the settings are, for the provenance record: the built-in profile of an Istio
+    release, or ``istio``, the user's own Istio config (the same whether read from files or
+    from the cluster, so both give the same bytes; the settings digest tells configs apart)."""
+    if opts.from_cluster or opts.inject_config_file or opts.values_file \
+            or opts.mesh_config_file or opts.operator_file:
+        return "istio"
+    return f"builtin/istio-{BUILTIN_ISTIO}"
 
 
 def cluster_settings(opts: Options) -> Settings:
@@ -87,6 +99,11 @@ class InjectStep:
             return Outcome(None, outcome.action, outcome.reason, warnings)
         if outcome.obj == obj:
             return Outcome(None, Action.UNCHANGED, Reason.UP_TO_DATE, outcome.warnings)
+        previous = self.injector.previous_record(obj, pod_path)
+        if previous is not None:  # injected before, differently: say why
+            why = why_stale(previous, self.injector.provenance)
+            return Outcome(outcome.obj, Action.INJECTED, Reason.STALE_INJECTION,
+                           (*outcome.warnings, why))
         return outcome
 
 
