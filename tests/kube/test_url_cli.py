@@ -133,3 +133,28 @@ def test_port_forward_prints_the_url_and_stops_on_ctrl_c(
     assert "-n" in args and args[args.index("-n") + 1] == "istio-system"
     assert "--kubeconfig" in args
     assert "forwarding http://127.0.0.1:38123" in err
+
+
+def test_wait_on_a_terminal_shows_a_spinner(cluster: EmulatorServer) -> None:
+    import pty
+
+    cluster.add(o.modern_gateway(ip=None))
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.chdir(ROOT)
+        os.environ["MESHCTL_NO_CACHE"] = "1"
+        os.execv(sys.executable, [sys.executable, "-m", "meshctl", "url", "--ingress",
+                                  "--wait=3s", "--kubeconfig", str(cluster.kubeconfig)])
+    out = b""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == EXIT_NOT_READY
+    assert b"waiting: " in out and b"\x1b[" in out  # rich's status line, redrawn
+    assert b"meshctl: error: timed out after 3s" in out
