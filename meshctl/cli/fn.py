@@ -75,8 +75,9 @@ def fn(config: str | None) -> None:
     is a plain stream of manifests, printed injected.
 
     The options: a ConfigMap's data, or the spec of a meshctl.dev/v1 SidecarInjector, with
-    kube-inject's profile flags in camelCase: revision, hub, tag, proxyImage, proxyInitImage,
-    nativeSidecars, compliancePolicy, reinject, injectConfigFile, valuesFile, meshConfigFile,
-    operatorFileName. See docs/integrations.md.
+    kube-inject's profile and cluster flags in camelCase: revision, hub, tag, proxyImage,
+    proxyInitImage, nativeSidecars, compliancePolicy, reinject, injectConfigFile, valuesFile,
+    meshConfigFile, operatorFileName, fromCluster, istioNamespace, injectConfigMapName,
+    meshConfigMapName, kubeconfig, context, kubectl, requestTimeout. See docs/integrations.md.
     """
     sys.exit(run_fn(config))

@@ -9,8 +9,8 @@ command line through the first of these that answers it:
    (:mod:`meshctl.cache`), keyed by the stamps of the files it comes from, the terminal width
    and the locale variables; on a miss click renders it and the text is stored;
 3. command lines that :func:`meshctl.cli.spec.parse` parses exactly as click would (the
-   options are declared once, in :mod:`meshctl.cli.spec`): run by :mod:`meshctl.cli.run`
-   without importing click;
+   options are declared once, in :mod:`meshctl.cli.spec`): run by the command's runner
+   (:mod:`meshctl.cli.run`, ``url``, ``create``) without importing click;
 4. everything else (help that is not cached, errors, unusual spellings, shell completion):
    the click application, :mod:`meshctl.cli.app`.
 
@@ -64,9 +64,9 @@ def _direct_output(argv: list[str]) -> str | None:
 
 
 def _is_help_request(argv: list[str]) -> bool:
-    if len(argv) == 1:
-        return argv[0] in _HELP_FLAGS
-    return len(argv) == 2 and argv[1] in _HELP_FLAGS and not argv[0].startswith("-")
+    """``meshctl [WORD [WORD]] --help``: the group's or a command's help."""
+    return (0 < len(argv) <= 3 and argv[-1] in _HELP_FLAGS
+            and not any(a.startswith("-") for a in argv[:-1]))
 
 
 def _click_dir() -> str | None:
@@ -176,12 +176,12 @@ def _dispatch(argv: list[str], prog_name: str) -> int:
 
         parsed = parse(argv)
         if parsed is not None:
-            from meshctl.cli.run import run_parsed
+            import importlib
 
-            code = run_parsed(*parsed)
-            if code is not None:
-                return code
-            # options that do not go together: click reports the usage error its own way
+            command, kw = parsed
+            module, function = command.runner.split(":")
+            code: int = getattr(importlib.import_module(module), function)(kw)
+            return code
     return _click(argv, prog_name)
 
 

@@ -12,10 +12,13 @@ from meshctl.commands import pipeline
 from meshctl.errors import MeshctlError
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
-from meshctl.options import Mode, Options
+from meshctl.options import Options
 from meshctl.outcomes import Action, Outcome, Reason
+from meshctl.sidecar.config import BUILTIN_ISTIO
 from meshctl.sidecar.config.profile import settings_for
+from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.inject import Injector
+from meshctl.sidecar.provenance import why_stale
 from meshctl.sidecar.uninject import uninject_workload
 
 TYPE_CHECKING = False
@@ -29,14 +32,48 @@ COMPILED_TEMPLATES_MIN_DOCS = 32
 
 
 def make_injector(opts: Options, documents: int = 0) -> Injector:
-    """The injector for these options: the built-in profile, or the user's Istio config."""
-    settings = settings_for(opts)
+    """The injector for these options: the built-in profile, or the user's Istio config (its
+    files, or with ``--from-cluster`` the cluster's ConfigMaps, as istioctl reads them)."""
+    settings = cluster_settings(opts) if opts.from_cluster else settings_for(opts)
     try:
         # compiles the templates: a syntax error is the config's
         compiled = documents >= COMPILED_TEMPLATES_MIN_DOCS or diskcache.cache_dir() is not None
-        return Injector(settings, compiled_templates=compiled)
+        return Injector(settings, compiled_templates=compiled, profile=profile_name(opts))
     except MeshctlError as exc:
         raise exc.located(source=opts.inject_config_file) from None
+
+
+def profile_name(opts: Options) -> str:
+    """What the settings are, for the provenance record: the built-in profile of an Istio
+    release, or ``istio``, the user's own Istio config (the same whether read from files or
+    from the cluster, so both give the same bytes; the settings digest tells configs apart)."""
+    if opts.from_cluster or opts.inject_config_file or opts.values_file \
+            or opts.mesh_config_file or opts.operator_file:
+        return "istio"
+    return f"builtin/istio-{BUILTIN_ISTIO}"
+
+
+def cluster_settings(opts: Options) -> Settings:
+    """The settings from Istio's ConfigMaps in the cluster (files given as well win).
+
+    The ConfigMaps are handed to the settings loader as the same documents a file exported with
+    ``kubectl get cm -o yaml`` holds, so the result is the file-based path's, byte for byte."""
+    from meshctl.kube.kubectl import Access, read_istio_configmaps, source_for
+
+    access = Access(opts.kubectl, opts.kubeconfig, opts.context, opts.request_timeout)
+    maps = read_istio_configmaps(source_for(access), opts.istio_namespace, opts.revision or None,
+                                 opts.inject_configmap_name, opts.mesh_configmap_name)
+    injector_data = {"config": maps.config}
+    if maps.values is not None:
+        injector_data["values"] = maps.values
+    injector = {"kind": "ConfigMap", "data": injector_data}
+    mesh = {"kind": "ConfigMap", "data": {"mesh": maps.mesh}}
+    try:
+        return settings_for(opts, inject_config=injector, values=injector, mesh=mesh)
+    except MeshctlError as exc:
+        where = (f"ConfigMaps {maps.namespace}/{maps.injector_name} and "
+                 f"{maps.namespace}/{maps.mesh_name}")
+        raise exc.located(source=where) from None
 
 
 class InjectStep:
@@ -62,6 +99,11 @@ class InjectStep:
             return Outcome(None, outcome.action, outcome.reason, warnings)
         if outcome.obj == obj:
             return Outcome(None, Action.UNCHANGED, Reason.UP_TO_DATE, outcome.warnings)
+        previous = self.injector.previous_record(obj, pod_path)
+        if previous is not None:  # injected before, differently: say why
+            why = why_stale(previous, self.injector.provenance)
+            return Outcome(outcome.obj, Action.INJECTED, Reason.STALE_INJECTION,
+                           (*outcome.warnings, why))
         return outcome
 
 
@@ -71,13 +113,15 @@ def processor_for(opts: Options, documents: int, *,
     KRM function's, which adds ``ResourceList`` to the ``list_kinds``)."""
     injector = make_injector(opts, documents)
     step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
-    return pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH,
+    return pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches,
                                       list_kinds=list_kinds)
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
+def run(opts: Options, *, stdin: Callable[[], bytes] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     todo = pipeline.documents_to_parse(sources)
     processor = processor_for(opts, len(todo))
-    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+                        progress)

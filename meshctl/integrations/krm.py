@@ -19,10 +19,10 @@ Two protocols, one set of options:
 
 The options come from the functionConfig, or from the plugin's config file: a ``ConfigMap``'s
 ``data`` (kpt's habit), or the ``spec`` of a ``meshctl.dev/v1`` ``SidecarInjector``. The keys
-are kube-inject's profile flags in camelCase (:data:`CONFIG_KEYS`); values are strings
-(``nativeSidecars`` may be a boolean in a SidecarInjector). Relative file names are relative to
-the current directory (for kustomize's exec plugin, the kustomization's directory).
-"""
+are kube-inject's profile and cluster flags in camelCase (:data:`CONFIG_KEYS`); values are
+strings (``nativeSidecars`` and ``fromCluster`` may be booleans in a SidecarInjector).
+Relative file names are relative to the current directory (for kustomize's exec plugin, the
+kustomization's directory)."""
 
 from __future__ import annotations
 
@@ -51,13 +51,20 @@ CONFIG_API_VERSION = "meshctl.dev/v1"
 CONFIG_KIND = "SidecarInjector"
 
 _SIDECAR_CHOICES = ("auto", "true", "false")
+#: a flag: a boolean, or "true"/"false" (a ConfigMap's data holds strings only)
+_FLAG = ("true", "false")
 #: functionConfig key -> (Options field, the values it takes: () for any string); one key per
-#: profile flag of kube-inject (tests/integrations/test_krm.py checks that none is missing)
+#: profile and cluster flag of kube-inject (tests/integrations/test_krm.py checks that none is
+#: missing)
 CONFIG_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "injectConfigFile": ("inject_config_file", ()),
     "valuesFile": ("values_file", ()),
     "meshConfigFile": ("mesh_config_file", ()),
     "operatorFileName": ("operator_file", ()),
+    "fromCluster": ("from_cluster", _FLAG),
+    "istioNamespace": ("istio_namespace", ()),
+    "injectConfigMapName": ("inject_configmap_name", ()),
+    "meshConfigMapName": ("mesh_configmap_name", ()),
     "revision": ("revision", ()),
     "hub": ("hub", ()),
     "tag": ("tag", ()),
@@ -66,7 +73,14 @@ CONFIG_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "nativeSidecars": ("native_sidecars", _SIDECAR_CHOICES),
     "compliancePolicy": ("compliance_policy", ()),
     "reinject": ("reinject", ("auto", "strip", "merge")),
+    "kubeconfig": ("kubeconfig", ()),
+    "context": ("context", ()),
+    "kubectl": ("kubectl", ()),
+    "requestTimeout": ("request_timeout", ()),
 }
+#: keys that read the cluster: they go with fromCluster (as their flags go with --from-cluster)
+_CLUSTER_ONLY = ("injectConfigMapName", "meshConfigMapName", "kubeconfig", "context",
+                 "requestTimeout")
 
 #: annotations where orchestrators say which file and document an item came from (kpt and
 #: kustomize set the ``internal.`` ones; the others are their older spellings)
@@ -94,7 +108,7 @@ class FnOutput(Frozen):
 # options
 
 
-def config_values(config: Any) -> dict[str, str]:
+def config_values(config: Any) -> dict[str, Any]:
     """The Options fields a functionConfig (or transformer config) sets; ConfigError when it is
     not one meshctl reads or holds a key or value it does not know."""
     if config is None:
@@ -113,21 +127,28 @@ def config_values(config: Any) -> dict[str, str]:
         return {}
     if not isinstance(values, dict):
         raise ConfigError(f"{where} must be a mapping")
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     for key, value in values.items():
         if key not in CONFIG_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r}; "
                               f"known keys: {', '.join(CONFIG_KEYS)}")
         field, choices = CONFIG_KEYS[key]
-        if isinstance(value, bool) and choices == _SIDECAR_CHOICES:
+        if isinstance(value, bool) and choices in (_SIDECAR_CHOICES, _FLAG):
             value = "true" if value else "false"
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key} must be a string, not {value!r}")
         if choices and value not in choices:
             raise ConfigError(f"{where}: {key} must be one of {', '.join(choices)}, "
                               f"not {value!r}")
-        if value:  # an empty value means the default, as an empty flag would
+        if choices is _FLAG:
+            out[field] = value == "true"
+        elif value:  # an empty value means the default, as an empty flag would
             out[field] = value
+    if not out.get("from_cluster"):
+        for key in _CLUSTER_ONLY:
+            if out.get(CONFIG_KEYS[key][0]):
+                raise ConfigError(f"{where}: {key} reads the cluster: it goes with "
+                                  "fromCluster: true")
     return out
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from meshctl.cli.app import cli
 from meshctl.cli.spec import COMMANDS
 
 BIN = Path(sys.executable).parent
@@ -88,13 +89,14 @@ def test_bad_shell_is_a_usage_error() -> None:
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 def test_bash_completes_commands_options_choices_and_files(tmp_path: Path) -> None:
-    assert bash("", cwd=tmp_path) == ["completion", "fn", "kube-inject", "kube-uninject",
-                                      "version"]
+    assert bash("", cwd=tmp_path) == sorted(cli.commands)
+    assert {"completion", "fn", "kube-inject", "kube-uninject", "version"} <= set(cli.commands)
     assert bash("kube-u", cwd=tmp_path) == ["kube-uninject"]
     options = bash("kube-inject", "--", cwd=tmp_path)
     assert {"--filename", "--check", "--in-place", "--output-format", "--revision"} <= set(options)
     assert bash("kube-inject", "--output-f", cwd=tmp_path) == ["--output-format"]
-    formats = next(o.choices for o in COMMANDS["kube-inject"][1] if o.dest == "output_format")
+    formats = next(o.choices for o in COMMANDS["kube-inject"].options
+                   if o.dest == "output_format")
     assert bash("kube-inject", "--output-format", "", cwd=tmp_path) == list(formats)
     assert bash("kube-inject", "--native-sidecars", "t", cwd=tmp_path) == ["true"]
     assert bash("completion", "", cwd=tmp_path) == ["bash", "zsh", "fish"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from meshctl.cli.spec import PROFILE_OPTIONS
+from meshctl.cli.spec import CLUSTER_OPTIONS, PROFILE_OPTIONS
 from meshctl.errors import ConfigError
 from meshctl.integrations.krm import CONFIG_KEYS, config_values
 from tests.integrations.tools import FIXTURES, kube_inject, objects, run, script
@@ -154,13 +154,15 @@ def test_bad_input_fails_with_a_result(tmp_path: Path, stdin: str, message: str)
 
 
 def test_every_profile_flag_has_a_config_key() -> None:
+    options = PROFILE_OPTIONS + CLUSTER_OPTIONS
     fields = {field: choices for field, choices in CONFIG_KEYS.values()}
-    assert set(fields) == {opt.dest for opt in PROFILE_OPTIONS}
-    for opt in PROFILE_OPTIONS:
-        assert fields[opt.dest] == opt.choices, opt.dest
+    assert set(fields) == {opt.dest for opt in options}
+    for opt in options:
+        want = ("true", "false") if opt.kind == "flag" else opt.choices
+        assert fields[opt.dest] == want, opt.dest
     # each key is the long flag in camelCase
     long_flags = {opt.dest: next(f for f in opt.flags if f.startswith("--"))[2:]
-                  for opt in PROFILE_OPTIONS}
+                  for opt in options}
     for key, (field, _) in CONFIG_KEYS.items():
         words = long_flags[field].split("-")
         assert key == words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
@@ -172,6 +174,9 @@ def test_every_profile_flag_has_a_config_key() -> None:
     ({"kind": "ConfigMap", "data": {"revision": 1}}, "revision must be a string"),
     ({"kind": "ConfigMap", "data": ["revision"]}, "ConfigMap data must be a mapping"),
     ({"apiVersion": "other.dev/v1", "kind": "SidecarInjector"}, "expected a ConfigMap or a"),
+    ({"kind": "ConfigMap", "data": {"context": "prod"}},
+     "context reads the cluster: it goes with fromCluster: true"),
+    ({"kind": "ConfigMap", "data": {"fromCluster": "yes"}}, "fromCluster must be one of true"),
     ("revision: x", "the function config must be a mapping"),
 ])
 def test_config_errors(config: Any, error: str) -> None:
@@ -188,3 +193,8 @@ def test_config_values() -> None:
                           "spec": spec}) == {
         "revision": "canary", "native_sidecars": "false", "reinject": "merge",
         "inject_config_file": "inject.yaml"}
+    cluster = {"fromCluster": "true", "context": "prod", "istioNamespace": "mesh"}
+    assert config_values({"kind": "ConfigMap", "data": cluster}) == {
+        "from_cluster": True, "context": "prod", "istio_namespace": "mesh"}
+    assert config_values({"apiVersion": "meshctl.dev/v1", "kind": "SidecarInjector",
+                          "spec": {"fromCluster": False}}) == {"from_cluster": False}
