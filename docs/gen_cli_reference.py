@@ -27,8 +27,14 @@ def generate() -> str:
     parts = [HEADER]
     commands: list[tuple[str, list[str]]] = [("meshctl", [])]
     assert isinstance(cli, click.Group)
-    for name in sorted(cli.commands):
-        commands.append((f"meshctl {name}", [name]))
+
+    def walk(group: click.Group, words: list[str]) -> None:
+        for name, command in sorted(group.commands.items()):
+            commands.append((" ".join(["meshctl", *words, name]), [*words, name]))
+            if isinstance(command, click.Group):
+                walk(command, [*words, name])
+
+    walk(cli, [])
     for title, args in commands:
         res = runner.invoke(cli, [*args, "--help"], terminal_width=100, prog_name="meshctl")
         if res.exit_code != 0:

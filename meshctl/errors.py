@@ -1,9 +1,5 @@
 """Errors and exit codes: the one place that says how a run ends.
 
-Exit codes (black's ``Report.return_code`` keeps them in one place too). Scripts may rely on
-them; they never change meaning:
-
-===  ======================================================================================
  0   success; with ``--check``/``--diff``: nothing would change
  1   ``--check``/``--diff`` only: at least one document would change (nothing is written)
  2   usage error: unknown flag, bad flag value, flags that do not go together, bad arguments
@@ -20,6 +16,11 @@ them; they never change meaning:
      ``--wait`` timed out
 130  interrupted (Ctrl-C), whenever it happens
 ===  ======================================================================================
+=======
+Exit codes (black's ``Report.return_code`` keeps them in one place too) are listed in
+:data:`EXIT_CODES`, which ``--help`` and docs/user-guide.md show (a test checks the docs).
+Scripts may rely on them; they never change meaning. On any error nothing is written to stdout
+or to any file, and stderr has one line (no traceback unless ``MESHCTL_DEBUG=1``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,23 @@ EXIT_FORBIDDEN = 7
 EXIT_NOT_FOUND = 8
 EXIT_NOT_READY = 9
 EXIT_INTERRUPTED = 130
+
+#: every exit code and what it means
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success; with --check/--diff: nothing would change"),
+    (EXIT_WOULD_CHANGE, "--check/--diff: something would change (nothing is written)"),
+    (EXIT_USAGE, "usage error: unknown flag, bad value, flags that do not go together"),
+    (EXIT_INPUT, "input or configuration error: unreadable file, invalid YAML, bad annotation, "
+                 "bad injector config"),
+    (EXIT_INTERNAL, "internal error (a bug; MESHCTL_DEBUG=1 shows the traceback)"),
+    (EXIT_KUBECTL, "kubectl could not be run"),
+    (EXIT_UNREACHABLE, "the cluster could not be reached (connection, timeout, kubeconfig, "
+                       "context)"),
+    (EXIT_FORBIDDEN, "the cluster refused the request (unauthorized, forbidden)"),
+    (EXIT_NOT_FOUND, "not found (service, namespace, Gateway, ConfigMap)"),
+    (EXIT_NOT_READY, "not ready (pending load-balancer address, no Ready pod, --wait timed out)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
 
 #: A location inside a document: mapping keys and list indexes from its root.
 DocPath = tuple[str | int, ...]

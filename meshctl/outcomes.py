@@ -51,6 +51,9 @@ class Reason:
     INJECTED = Code("injected", "the sidecar was injected")
     UP_TO_DATE = Code("up_to_date",
                       "already injected with the current settings; left byte-identical")
+    STALE_INJECTION = Code("stale_injection",
+                           "injected before by another meshctl, another profile or with other "
+                           "settings; injected again with the current ones")
     LABEL_DISABLED = Code("label_disabled", 'label sidecar.istio.io/inject is "false"')
     ANNOTATION_DISABLED = Code("annotation_disabled",
                                'annotation sidecar.istio.io/inject is "false"')

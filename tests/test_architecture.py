@@ -2,7 +2,8 @@
 
 Layers, top to bottom (a module may import its own package and anything below it):
 
-    cli, integrations
+    cli            every executable: argv in, exit code out (``meshctl fn`` runs integrations)
+    integrations   other tools' protocols (KRM ResourceList, kustomize's exec plugin)
     commands
     sidecar, gateways, kube
     manifests, gotemplate
@@ -31,10 +32,12 @@ LAYERS: dict[str, int] = {
     "manifests": 3, "gotemplate": 3,
     "sidecar": 4, "gateways": 4, "kube": 4,
     "commands": 5,
-    "cli": 6, "integrations": 6,
+    "integrations": 6,
+    "cli": 7,
 }  # fmt: skip
-#: units that print or exit, and the only ones that may import click
-FRONT = {"cli", "integrations"}
+#: units that print or exit, and the only ones that may import click (integrations are adapters
+#: that return data: the executables that speak their protocols are in cli)
+FRONT = {"cli"}
 #: the forked worker processes of a parallel run end themselves (never the run)
 ALLOWED = {"meshctl.commands.pipeline": {("os", "_exit")}}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from meshctl.cli.app import cli
@@ -26,11 +27,33 @@ def test_cli_reference_is_current() -> None:
     )
 
 
+def _commands(group: click.Group, words: list[str]) -> list[list[str]]:
+    out = []
+    for name, command in sorted(group.commands.items()):
+        out.append([*words, name])
+        if isinstance(command, click.Group):
+            out.extend(_commands(command, [*words, name]))
+    return out
+
+
 def test_every_command_has_help_examples_and_docs() -> None:
     runner = CliRunner()
     guide = "\n".join(p.read_text() for p in DOCS.glob("*.md"))
-    for name in cli.commands:
-        res = runner.invoke(cli, [name, "--help"])
+    for words in _commands(cli, []):
+        res = runner.invoke(cli, [*words, "--help"])
+        name = " ".join(words)
         assert res.exit_code == 0
         assert "Examples:" in res.output, f"{name} --help has no examples"
         assert f"meshctl {name}" in guide, f"docs/ never mentions meshctl {name}"
+
+
+def test_the_exit_codes_table_is_the_one_in_meshctl_errors() -> None:
+    from meshctl.errors import EXIT_CODES
+
+    guide = (DOCS / "user-guide.md").read_text()
+    table = "| code | meaning |\n|---|---|\n" + "".join(
+        f"| {code} | {meaning} |\n" for code, meaning in EXIT_CODES)
+    assert table in guide, "docs/user-guide.md's exit codes differ from meshctl.errors.EXIT_CODES"
+    res = CliRunner().invoke(cli, ["kube-inject", "--help"], terminal_width=100)
+    for code, meaning in EXIT_CODES:
+        assert f"{code:<3}  {meaning}" in res.output

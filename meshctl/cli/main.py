@@ -9,8 +9,8 @@ command line through the first of these that answers it:
    (:mod:`meshctl.cache`), keyed by the stamps of the files it comes from, the terminal width
    and the locale variables; on a miss click renders it and the text is stored;
 3. command lines that :func:`meshctl.cli.spec.parse` parses exactly as click would (the
-   options are declared once, in :mod:`meshctl.cli.spec`): run by :mod:`meshctl.cli.run`
-   without importing click;
+   options are declared once, in :mod:`meshctl.cli.spec`): run by the command's runner
+   (:mod:`meshctl.cli.run`, ``url``, ``create``) without importing click;
 4. everything else (help that is not cached, errors, unusual spellings, shell completion):
    the click application, :mod:`meshctl.cli.app`.
 
@@ -46,8 +46,10 @@ def _on_sigint(signum: int, frame: object) -> None:
     raise Interrupted
 
 
-def _completing() -> bool:
-    return bool(os.environ.get("_MESHCTL_COMPLETE"))
+def _completing(prog_name: str) -> bool:
+    """Whether a shell asks for completions (click's variable, ``_MESHCTL_COMPLETE``)."""
+    name = prog_name.replace("-", "_").replace(".", "_")
+    return bool(os.environ.get(f"_{name}_COMPLETE".upper()))
 
 
 def _direct_output(argv: list[str]) -> str | None:
@@ -62,9 +64,9 @@ def _direct_output(argv: list[str]) -> str | None:
 
 
 def _is_help_request(argv: list[str]) -> bool:
-    if len(argv) == 1:
-        return argv[0] in _HELP_FLAGS
-    return len(argv) == 2 and argv[1] in _HELP_FLAGS and not argv[0].startswith("-")
+    """``meshctl [WORD [WORD]] --help``: the group's or a command's help."""
+    return (0 < len(argv) <= 3 and argv[-1] in _HELP_FLAGS
+            and not any(a.startswith("-") for a in argv[:-1]))
 
 
 def _click_dir() -> str | None:
@@ -75,7 +77,7 @@ def _click_dir() -> str | None:
     return list(locations)[0] if locations else None
 
 
-def _help_key(argv: list[str]) -> str | None:
+def _help_key(argv: list[str], prog_name: str) -> str | None:
     """The cache key of this help text, or None when it cannot be keyed safely."""
     from meshctl import __version__
     from meshctl import cache as diskcache
@@ -92,7 +94,7 @@ def _help_key(argv: list[str]) -> str | None:
     own = sorted(e.path for e in os.scandir(here) if e.name.endswith(".py"))
     click_files = sorted(e.path for e in os.scandir(click_dir) if e.name.endswith(".py"))
     return diskcache.digest(
-        diskcache.FORMAT, "help", sys.version, __version__, *argv,
+        diskcache.FORMAT, "help", sys.version, __version__, prog_name, *argv,
         *(diskcache.file_stamp(path) for path in own),
         *(diskcache.file_stamp(path) for path in click_files),
         *(f"{name}={os.environ.get(name)!r}" for name in _HELP_ENV),
@@ -100,14 +102,14 @@ def _help_key(argv: list[str]) -> str | None:
     )  # fmt: skip
 
 
-def _help(argv: list[str]) -> int:
+def _help(argv: list[str], prog_name: str) -> int:
     """Print a help text from the cache, or render it with click and store it."""
     from meshctl import cache as diskcache
 
     store = diskcache.default_cache()
-    key = _help_key(argv) if store.directory is not None else None
+    key = _help_key(argv, prog_name) if store.directory is not None else None
     if key is None:
-        return _click(argv)
+        return _click(argv, prog_name)
     text = store.get("help", key)
     if text is not None:
         sys.stdout.write(text.decode("utf-8"))
@@ -119,7 +121,7 @@ def _help(argv: list[str]) -> int:
     capture = io.TextIOWrapper(raw, encoding=real.encoding, errors=real.errors, newline="")
     sys.stdout = capture
     try:
-        code = _click(argv)
+        code = _click(argv, prog_name)
     finally:  # whatever click printed reaches stdout, even if it failed
         sys.stdout = real
         capture.flush()
@@ -130,7 +132,7 @@ def _help(argv: list[str]) -> int:
     return code
 
 
-def _click(argv: list[str]) -> int:
+def _click(argv: list[str], prog_name: str) -> int:
     """Run the click application; its exit code.
 
     SIGINT raises :class:`Interrupted` meanwhile: click would report a KeyboardInterrupt as
@@ -143,7 +145,7 @@ def _click(argv: list[str]) -> int:
     with contextlib.suppress(ValueError):  # not the main thread: Python's own handler stays
         previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        cli.main(args=argv, prog_name="meshctl", standalone_mode=True)
+        cli.main(args=argv, prog_name=prog_name, standalone_mode=True)
     except SystemExit as exc:
         return _code(exc)
     finally:
@@ -162,34 +164,36 @@ def _code(exc: SystemExit) -> int:
     return 1
 
 
-def _dispatch(argv: list[str]) -> int:
-    if not _completing():
+def _dispatch(argv: list[str], prog_name: str) -> int:
+    if not _completing(prog_name):
         text = _direct_output(argv)
         if text is not None:
             sys.stdout.write(text)
             return 0
         if _is_help_request(argv):
-            return _help(argv)
+            return _help(argv, prog_name)
         from meshctl.cli.spec import parse
 
         parsed = parse(argv)
         if parsed is not None:
-            from meshctl.cli.run import run_parsed
+            import importlib
 
-            code = run_parsed(*parsed)
-            if code is not None:
-                return code
-            # options that do not go together: click reports the usage error its own way
-    return _click(argv)
+            command, kw = parsed
+            module, function = command.runner.split(":")
+            code: int = getattr(importlib.import_module(module), function)(kw)
+            return code
+    return _click(argv, prog_name)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prog_name: str = "meshctl") -> int:
     """Run ``meshctl`` with ``argv`` (default: the process's arguments); the exit code.
 
-    Prints on stdout/stderr; never ends the process (see :func:`entry`)."""
+    ``prog_name`` is what usage lines and help call the program (``kubectl mesh`` when kubectl
+    runs meshctl as its plugin). Prints on stdout/stderr; never ends the process (see
+    :func:`entry`)."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        code = _dispatch(args)
+        code = _dispatch(args, prog_name)
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
@@ -222,7 +226,12 @@ def _interrupted() -> int:
 
 
 def entry() -> NoReturn:
-    """The ``meshctl`` console script: :func:`main`, then end the process.
+    """The ``meshctl`` console script: :func:`main`, then end the process (:func:`finish`)."""
+    finish(main())
+
+
+def finish(code: int) -> NoReturn:
+    """End the process of a console script with exit code ``code``.
 
     The process ends with ``os._exit`` when that is safe, skipping the interpreter's teardown:
     tearing down the template engine's and the YAML stack's objects costs about as much as a
@@ -230,7 +239,6 @@ def entry() -> NoReturn:
     ``atexit`` handlers are skipped, so this is not done under coverage, a tracer or a profiler,
     nor when flushing fails (the usual exit then reports as Python does).
     """
-    code = main()
     if "coverage" in sys.modules or sys.gettrace() is not None or sys.getprofile() is not None:
         sys.exit(code)
     try:

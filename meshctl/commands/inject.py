@@ -16,10 +16,13 @@ from meshctl.manifests import podsecurity
 from meshctl.manifests.find import get_path
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
-from meshctl.options import Mode, Options
+from meshctl.options import Options
 from meshctl.outcomes import Action, Outcome, Reason
+from meshctl.sidecar.config import BUILTIN_ISTIO
 from meshctl.sidecar.config.profile import settings_for
+from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.inject import Injector
+from meshctl.sidecar.provenance import why_stale
 from meshctl.sidecar.uninject import uninject_workload
 
 TYPE_CHECKING = False
@@ -33,14 +36,48 @@ COMPILED_TEMPLATES_MIN_DOCS = 32
 
 
 def make_injector(opts: Options, documents: int = 0) -> Injector:
-    """The injector for these options: the built-in profile, or the user's Istio config."""
-    settings = settings_for(opts)
+    """The injector for these options: the built-in profile, or the user's Istio config (its
+    files, or with ``--from-cluster`` the cluster's ConfigMaps, as istioctl reads them)."""
+    settings = cluster_settings(opts) if opts.from_cluster else settings_for(opts)
     try:
         # compiles the templates: a syntax error is the config's
         compiled = documents >= COMPILED_TEMPLATES_MIN_DOCS or diskcache.cache_dir() is not None
-        return Injector(settings, compiled_templates=compiled)
+        return Injector(settings, compiled_templates=compiled, profile=profile_name(opts))
     except MeshctlError as exc:
         raise exc.located(source=opts.inject_config_file) from None
+
+
+def profile_name(opts: Options) -> str:
+    """What the settings are, for the provenance record: the built-in profile of an Istio
+    release, or ``istio``, the user's own Istio config (the same whether read from files or
+    from the cluster, so both give the same bytes; the settings digest tells configs apart)."""
+    if opts.from_cluster or opts.inject_config_file or opts.values_file \
+            or opts.mesh_config_file or opts.operator_file:
+        return "istio"
+    return f"builtin/istio-{BUILTIN_ISTIO}"
+
+
+def cluster_settings(opts: Options) -> Settings:
+    """The settings from Istio's ConfigMaps in the cluster (files given as well win).
+
+    The ConfigMaps are handed to the settings loader as the same documents a file exported with
+    ``kubectl get cm -o yaml`` holds, so the result is the file-based path's, byte for byte."""
+    from meshctl.kube.kubectl import Access, read_istio_configmaps, source_for
+
+    access = Access(opts.kubectl, opts.kubeconfig, opts.context, opts.request_timeout)
+    maps = read_istio_configmaps(source_for(access), opts.istio_namespace, opts.revision or None,
+                                 opts.inject_configmap_name, opts.mesh_configmap_name)
+    injector_data = {"config": maps.config}
+    if maps.values is not None:
+        injector_data["values"] = maps.values
+    injector = {"kind": "ConfigMap", "data": injector_data}
+    mesh = {"kind": "ConfigMap", "data": {"mesh": maps.mesh}}
+    try:
+        return settings_for(opts, inject_config=injector, values=injector, mesh=mesh)
+    except MeshctlError as exc:
+        where = (f"ConfigMaps {maps.namespace}/{maps.injector_name} and "
+                 f"{maps.namespace}/{maps.mesh_name}")
+        raise exc.located(source=where) from None
 
 
 class InjectStep:
@@ -84,6 +121,11 @@ class InjectStep:
         warnings = (*outcome.warnings, *self._pod_security(source, outcome.obj, pod_path))
         if outcome.obj == obj:
             return Outcome(None, Action.UNCHANGED, Reason.UP_TO_DATE, warnings)
+        previous = self.injector.previous_record(obj, pod_path)
+        if previous is not None:  # injected before, differently: say why
+            why = why_stale(previous, self.injector.provenance)
+            return Outcome(outcome.obj, Action.INJECTED, Reason.STALE_INJECTION,
+                           (*warnings, why))
         return Outcome(outcome.obj, outcome.action, outcome.reason, warnings)
 
 
@@ -94,15 +136,26 @@ def _pod(obj: dict[str, Any], pod_path: tuple[str, ...]) -> podsecurity.Pod:
     return (meta if isinstance(meta, Mapping) else {}, spec if isinstance(spec, Mapping) else {})
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
+def processor_for(opts: Options, documents: int, *,
+                  list_kinds: frozenset[str] = pipeline.LIST_KINDS,
+                  levels: Mapping[str, str] | None = None) -> pipeline.DocumentProcessor:
+    """The document processor of an inject run over ``documents`` documents to parse (also the
+    KRM function's, which adds ``ResourceList`` to the ``list_kinds``); ``levels``: the Pod
+    Security level each namespace of the input enforces."""
+    injector = make_injector(opts, documents)
+    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip", levels=levels)
+    return pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches,
+                                      list_kinds=list_kinds)
+
+
+def run(opts: Options, *, stdin: Callable[[], bytes] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     warnings: list[str] = []
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
                            warnings=warnings)
     todo = pipeline.documents_to_parse(sources)
-    injector = make_injector(opts, len(todo))
-    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip",
-                      levels=podsecurity.namespace_levels(sources))
-    processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
-    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    processor = processor_for(opts, len(todo), levels=podsecurity.namespace_levels(sources))
+    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+                          progress)
     return result.replace(warnings=(*warnings, *result.warnings)) if warnings else result

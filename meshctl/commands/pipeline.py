@@ -40,17 +40,24 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from typing import Any
     #: a command's work on one workload: (object, pod-template path) -> outcome; must not mutate
     WorkloadStep = Callable[[dict[str, Any], tuple[str, ...]], Outcome]
+    #: ``progress(documents done, documents in all)``
+    Progress = Callable[[int, int], None]
 
 #: what processing one document gives: its new text, its results, its change (if any)
 Processed = tuple[str, list[Result], DocumentChange | None]
+
+#: kinds whose ``items`` are the objects to process (the KRM function adds ``ResourceList``)
+LIST_KINDS = frozenset({"List"})
 
 
 class DocumentProcessor:
     """Runs one workload step over documents (built once per run)."""
 
-    def __init__(self, step: WorkloadStep, *, keep_patches: bool = True) -> None:
+    def __init__(self, step: WorkloadStep, *, keep_patches: bool = True,
+                 list_kinds: frozenset[str] = LIST_KINDS) -> None:
         self.step = step
         self.keep_patches = keep_patches
+        self.list_kinds = list_kinds
 
     def _object(self, obj: Any, chunk: Chunk, results: list[Result]) -> Any:
         """The new object (``obj`` itself when unchanged)."""
@@ -88,7 +95,7 @@ class DocumentProcessor:
                              document=chunk.index, line=chunk.start_line + exc.line - 1) from None
         data = doc.data
         try:
-            if (isinstance(data, dict) and data.get("kind") == "List"
+            if (isinstance(data, dict) and data.get("kind") in self.list_kinds
                     and isinstance(data.get("items"), list)):
                 items = data["items"]
                 new_items = [self._list_item(i, item, chunk, results)
@@ -111,8 +118,12 @@ class DocumentProcessor:
             return chunk.text, results, None
         text = apply_patch_to_text(doc, ops)
         kind, namespace, name = object_ref(data) if isinstance(data, dict) else ("", "", "")
-        change = DocumentChange(chunk.source, chunk.index, kind, namespace, name,
-                                ops if self.keep_patches else [])
+        refs: tuple[tuple[int, str, str, str, str], ...] = ()
+        if data.get("kind") == "List":
+            refs = tuple((i, str(item.get("apiVersion") or ""), *object_ref(item))
+                         for i, item in enumerate(data["items"]) if isinstance(item, dict))
+        change = DocumentChange(chunk.source, chunk.index, str(data.get("apiVersion") or ""),
+                                kind, namespace, name, ops if self.keep_patches else [], refs)
         return text, results, change
 
 
@@ -128,8 +139,8 @@ def jobs_for(requested: int, n_docs: int) -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def _process_all(processor: DocumentProcessor, chunks: list[Chunk],
-                 jobs: int) -> list[Processed]:
+def _process_all(processor: DocumentProcessor, chunks: list[Chunk], jobs: int,
+                 progress: Progress | None = None) -> list[Processed]:
     """Process chunks in order; with jobs > 1, in forked worker processes (order kept).
 
     Each worker inherits the documents through fork (nothing but results is pickled), takes
@@ -139,7 +150,13 @@ def _process_all(processor: DocumentProcessor, chunks: list[Chunk],
     worker at once: no worker outlives the run.
     """
     if jobs <= 1 or len(chunks) < 2:
-        return [processor.process(c) for c in chunks]
+        if progress is None:
+            return [processor.process(c) for c in chunks]
+        done: list[Processed] = []
+        for c in chunks:
+            done.append(processor.process(c))
+            progress(len(done), len(chunks))
+        return done
     import pickle
     import signal
 
@@ -178,6 +195,8 @@ def _process_all(processor: DocumentProcessor, chunks: list[Chunk],
             if kind == "bug":
                 raise RuntimeError(value)
             out.extend(value)
+            if progress is not None:
+                progress(len(out), len(chunks))
         return out
     finally:
         for pid, pipe in workers:
@@ -203,10 +222,11 @@ def documents_to_parse(sources: list[Source]) -> list[Chunk]:
 
 
 def run(sources: list[Source], todo: list[Chunk], processor: DocumentProcessor,
-        jobs: int) -> RunResult:
+        jobs: int, progress: Progress | None = None) -> RunResult:
     """Process the documents ``todo`` (those of ``sources`` that need parsing) and assemble every
-    source's new text; raises MeshctlError on any problem, before anything is emitted."""
-    done = dict(zip(map(id, todo), _process_all(processor, todo, jobs), strict=True))
+    source's new text; raises MeshctlError on any problem, before anything is emitted.
+    ``progress(done, total)`` is called as documents are done (for a progress bar)."""
+    done = dict(zip(map(id, todo), _process_all(processor, todo, jobs, progress), strict=True))
     out_sources: list[SourceResult] = []
     results: list[Result] = []
     changes: list[DocumentChange] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from meshctl.commands import pipeline
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
-from meshctl.options import Mode, Options
+from meshctl.options import Options
 from meshctl.outcomes import Action, Outcome, Reason
 from meshctl.sidecar.config.profile import settings_for
 from meshctl.sidecar.config.settings import Settings
@@ -34,13 +34,15 @@ class UninjectStep:
         return Outcome(new, Action.UNINJECTED, Reason.UNINJECTED)
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
+def run(opts: Options, *, stdin: Callable[[], bytes] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     warnings: list[str] = []
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
                            warnings=warnings)
     todo = pipeline.documents_to_parse(sources)
     step = UninjectStep(settings_for(opts))
-    processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
-    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    processor = pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches)
+    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+                          progress)
     return result.replace(warnings=(*warnings, *result.warnings)) if warnings else result

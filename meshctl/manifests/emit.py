@@ -21,12 +21,12 @@ How a file is written, as users expect from a Unix tool:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import stat
 
 from meshctl.errors import OutputError
+from meshctl.manifests import formats
 from meshctl.manifests.results import RunResult
 from meshctl.options import Mode, Options
 
@@ -54,58 +54,25 @@ def joined_output(result: RunResult) -> str:
     return "".join(texts)
 
 
-def render_patch(result: RunResult) -> str:
-    """One JSON array: for each changed document, where it is and its RFC 6902 patch."""
-    payload = [
-        {
-            "source": c.source,
-            "document": c.document,
-            "kind": c.kind,
-            "namespace": c.namespace,
-            "name": c.name,
-            "patch": c.patch,
-        }
-        for c in result.changes
-    ]
-    return json.dumps(payload, indent=2) + "\n"
-
-
-def render_diff(result: RunResult) -> str:
-    import difflib  # only for --diff (start-up cost)
-
-    out: list[str] = []
-    for s in result.sources:
-        if not s.changed:
-            continue
-        name = s.source.name
-        out.extend(
-            difflib.unified_diff(
-                s.source.text.splitlines(keepends=True),
-                s.new_text.splitlines(keepends=True),
-                fromfile=f"a/{name}",
-                tofile=f"b/{name}",
-            )
-        )
-        if out and not out[-1].endswith("\n"):
-            out[-1] += "\n\\ No newline at end of file\n"
-    return "".join(out)
-
-
 def emit(result: RunResult, opts: Options) -> tuple[str, list[FileWrite]]:
     """Return (text for stdout, files to write). Pure: nothing is written here."""
     if opts.mode is Mode.CHECK:
         return "", []
     if opts.mode is Mode.DIFF:
-        return render_diff(result), []
-    if opts.mode is Mode.PATCH:
-        text = render_patch(result)
-    elif opts.mode is Mode.IN_PLACE:
+        return formats.render_diff(result), []
+    if opts.mode is Mode.IN_PLACE:
         files: list[FileWrite] = []
         for s in result.sources:
             if s.changed and s.source.path is not None:
                 prefix = "\ufeff" if s.source.bom else ""
                 files.append((s.source.path, prefix + s.new_text))
         return "", files
+    if opts.output_format == "json":
+        text = formats.render_json(result)
+    elif opts.output_format == "patch":
+        text = formats.render_kustomize_patches(result)
+    elif opts.output_format == "jsonpatch":
+        text = formats.render_jsonpatch(result)
     else:
         text = joined_output(result)
     if opts.output is not None and opts.output not in ("-", STDOUT_PATH):

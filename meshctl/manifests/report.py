@@ -20,24 +20,38 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
 #: reasons that the action already says: the line does not repeat them
 _SELF_EVIDENT = frozenset({(Action.INJECTED, Reason.INJECTED),
                            (Action.UNINJECTED, Reason.UNINJECTED)})  # fmt: skip
+#: what the report says of a change that ``--check``/``--diff`` did not make
+_WOULD = {Action.INJECTED: "would inject", Action.UNINJECTED: "would uninject"}
 
 
-def result_line(r: Result) -> str:
+def result_line(r: Result, dry_run: bool = False) -> str:
+    action = _WOULD.get(r.action, r.action) if dry_run else str(r.action)
     if (r.action, r.reason) in _SELF_EVIDENT:
-        return f"{r.ref}: {r.action}"
-    return f"{r.ref}: {r.action} ({r.reason})"
+        return f"{r.ref}: {action}"
+    return f"{r.ref}: {action} ({r.reason})"
 
 
-def render_text(results: Sequence[Result], warnings: Iterable[str] = ()) -> str:
-    lines = [f"warning: {w}" for w in warnings]
+def report_lines(results: Sequence[Result], warnings: Iterable[str] = (),
+                 dry_run: bool = False) -> list[tuple[str, str]]:
+    """``(kind, line)`` of every line of the text report; kind is ``warning`` or the action
+    (what a terminal colours)."""
+    lines = [("warning", f"warning: {w}") for w in warnings]
     for r in results:
-        lines.extend(f"warning: {r.ref}: {w}" for w in r.warnings)
-    lines.extend(result_line(r) for r in results)
+        lines.extend(("warning", f"warning: {r.ref}: {w}") for w in r.warnings)
+    lines.extend((str(r.action), result_line(r, dry_run)) for r in results)
+    return lines
+
+
+def render_text(results: Sequence[Result], warnings: Iterable[str] = (),
+                dry_run: bool = False) -> str:
+    lines = [line for _kind, line in report_lines(results, warnings, dry_run)]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def render_json(results: Sequence[Result], warnings: Iterable[str] = ()) -> str:
+def render_json(results: Sequence[Result], warnings: Iterable[str] = (),
+                dry_run: bool = False) -> str:
     payload = {
+        "dry_run": dry_run,
         "warnings": list(warnings),
         "resources": [
             {

@@ -39,16 +39,23 @@ class Result(Frozen):
 
 class DocumentChange(Frozen):
     """A document whose text changes, with the RFC 6902 JSON Patch that describes the change
-    (empty unless the run prints patches: they travel back from worker processes only then)."""
+    (empty unless the run prints patches: they travel back from worker processes only then).
 
-    __slots__ = ("source", "document", "kind", "namespace", "name", "patch")
+    ``items``: for a ``kind: List`` document, ``(index, apiVersion, kind, namespace, name)`` of
+    each item (the patch's paths start with ``/items/INDEX``)."""
+
+    __slots__ = ("source", "document", "api_version", "kind", "namespace", "name", "patch",
+                 "items")
+    DEFAULTS = {"items": ()}
 
     source: str
     document: int
+    api_version: str
     kind: str
     namespace: str
     name: str
     patch: list[dict[str, Any]]
+    items: tuple[tuple[int, str, str, str, str], ...]
 
 
 class SourceResult(Frozen):

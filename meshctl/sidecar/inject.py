@@ -31,6 +31,7 @@ from meshctl.gotemplate.goyaml import load_yaml
 from meshctl.gotemplate.values import go_sprint
 from meshctl.manifests.find import get_path
 from meshctl.outcomes import Action, Outcome, Reason
+from meshctl.sidecar import provenance
 from meshctl.sidecar.config.meshconfig import merge_proxy_config, status_port
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.merge import strategic_merge
@@ -146,11 +147,23 @@ def _cluster_and_network(settings: Settings, meta: Mapping[str, Any]) -> dict[st
 
 
 class Injector:
-    """Injects with one :class:`Settings`; every template is compiled here, once."""
+    """Injects with one :class:`Settings`; every template is compiled here, once. ``profile``
+    names where the settings came from, for the provenance record
+    (:mod:`meshctl.sidecar.provenance`)."""
 
-    def __init__(self, settings: Settings, *, compiled_templates: bool = False) -> None:
+    def __init__(self, settings: Settings, *, compiled_templates: bool = False,
+                 profile: str = "") -> None:
         self.settings = settings
         self.renderer = Renderer(settings, compiled=compiled_templates)
+        self.provenance = provenance.record(settings, profile)
+
+    def previous_record(self, obj: Mapping[str, Any],
+                        pod_path: tuple[str, ...]) -> dict[str, Any] | None:
+        """The provenance record of the workload's previous injection (``{}``: injected
+        without one), or None when it was not injected."""
+        meta_path = metadata_path(obj, pod_path, self.settings.cronjob_metadata_on_job_template)
+        annotations = get_path(obj, (*meta_path, "annotations"))
+        return provenance.previous_record(annotations if isinstance(annotations, Mapping) else {})
 
     def inject(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
         """Inject the workload ``obj`` whose pod template is at ``pod_path`` (not mutated)."""
@@ -270,7 +283,7 @@ class Injector:
         apply_secure_prometheus_annotation(pod)
         warnings.extend(apply_rewrite(pod, mesh, settings.values))
         apply_metadata(pod, template_pod, settings.revision, proxy_envs,
-                       settings.injected_annotations)
+                       settings.injected_annotations, self.provenance)
         reorder(pod, mesh, settings.values)
         return pod["metadata"], pod["spec"]
 

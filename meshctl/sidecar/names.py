@@ -24,6 +24,8 @@ SIDECAR_VOLUMES: Final = ("istio-certs", "istio-data", "istio-envoy", "istio-tok
 # --- annotations ---------------------------------------------------------------------------
 INJECT: Final = "sidecar.istio.io/inject"  # also a label
 STATUS: Final = "sidecar.istio.io/status"
+#: meshctl's provenance record: a key of the status annotation's JSON (see sidecar/provenance.py)
+PROVENANCE: Final = "meshctl"
 OVERRIDES: Final = "proxy.istio.io/overrides"
 PROXY_CONFIG: Final = "proxy.istio.io/config"
 NATIVE_SIDECAR: Final = "sidecar.istio.io/nativeSidecar"

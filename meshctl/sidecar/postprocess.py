@@ -40,6 +40,7 @@ from meshctl.sidecar.names import (
     NETWORK,
     OVERRIDES,
     PROMETHEUS_ENV,
+    PROVENANCE,
     PROXY,
     SECURE_METRICS_PORT,
     STATUS,
@@ -410,30 +411,35 @@ def apply_secure_prometheus_annotation(pod: Pod) -> None:
 # 5. status annotation, 6. order
 
 
-def injection_status(template: Mapping[str, Any], revision: str) -> str:
-    """``sidecar.istio.io/status``: names of what the templates added."""
+def injection_status(template: Mapping[str, Any], revision: str,
+                     provenance: Mapping[str, str] | None = None) -> str:
+    """``sidecar.istio.io/status``: names of what the templates added, and meshctl's provenance
+    record (Istio reads the fields it knows and ignores this one)."""
     spec = template.get("spec") or {}
 
     def names(field: str) -> list[str] | None:
         items = [c.get("name") for c in spec.get(field) or [] if isinstance(c, Mapping)]
         return [n if n is not None else "" for n in items] or None
 
-    status = {
+    status: dict[str, Any] = {
         "initContainers": names("initContainers"),
         "containers": names("containers"),
         "volumes": names("volumes"),
         "imagePullSecrets": names("imagePullSecrets"),
         "revision": revision or "default",
     }
+    if provenance:
+        status[PROVENANCE] = dict(provenance)
     return go_json_ordered(status)
 
 
 def apply_metadata(pod: Pod, template: Mapping[str, Any], revision: str,
-                   proxy_envs: Mapping[str, str], injected: Mapping[str, str]) -> None:
+                   proxy_envs: Mapping[str, str], injected: Mapping[str, str],
+                   provenance: Mapping[str, str] | None = None) -> None:
     if "ISTIO_META_NETWORK" in proxy_envs:
         pod["metadata"]["labels"][NETWORK] = proxy_envs["ISTIO_META_NETWORK"]
     annotations = pod["metadata"]["annotations"]
-    annotations[STATUS] = injection_status(template, revision)
+    annotations[STATUS] = injection_status(template, revision, provenance)
     annotations.update(injected)
 
 

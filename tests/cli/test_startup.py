@@ -206,10 +206,14 @@ def test_plain_kube_inject_runs_without_click(tmp_path: Path) -> None:
                              tmp_path)
     assert "click" in modules and slow.returncode == 0
     assert slow.stdout == fast.stdout and "istio-proxy" in fast.stdout
-    # usage errors are still click's
+    # usage errors are one line, whichever parser found them
     bad, _ = _meshctl(["kube-inject", "-f", str(manifest), "--check", "--diff"], tmp_path)
-    assert bad.returncode == 2 and "Usage:" in _stderr(bad) and "choose one of" in _stderr(bad)
-    assert bad.stdout == ""
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert _stderr(bad) == "meshctl: error: choose one of --in-place, --check, --diff"
+    unknown, _ = _meshctl(["kube-inject", "-f", str(manifest), "--nope"], tmp_path)
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert _stderr(unknown).startswith("meshctl: error: No such option '--nope'")
+    assert "\n" not in _stderr(unknown)
     missing, _ = _meshctl(["kube-inject", "-f", str(tmp_path / "nope.yaml")], tmp_path)
     assert missing.returncode == 3 and missing.stdout == ""
     assert _stderr(missing).startswith("meshctl: error: ")

@@ -22,6 +22,7 @@ import copy
 import functools
 import json
 import os
+import sys
 import tarfile
 from importlib.resources import files
 from pathlib import Path
@@ -78,8 +79,13 @@ def k8s_errors(obj: dict[str, Any], version: str) -> list[str]:
 
 
 def legacy_archive() -> Path | None:
+    """The archive named by ``MESHCTL_K8S_LEGACY_SCHEMAS``, else the one .ci/install-tools.sh
+    put into the environment (``<prefix>/share/meshctl-tests``), else None."""
     path = os.environ.get(LEGACY_ENV)
-    return Path(path) if path else None
+    if path:
+        return Path(path)
+    installed = Path(sys.prefix) / "share" / "meshctl-tests" / "kubernetes-validate-1.21.0.tar.gz"
+    return installed if installed.is_file() else None
 
 
 @functools.cache

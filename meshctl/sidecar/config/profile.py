@@ -47,13 +47,16 @@ def builtin_inject_config() -> dict[str, Any]:
     }
 
 
-def settings_for(opts: Options) -> Settings:
+def settings_for(opts: Options, *, inject_config: Any = None, values: Any = None,
+                 mesh: Any = None) -> Settings:
+    """The settings of a run: the files of ``opts``, else the sources given here (the
+    cluster's ConfigMaps, for ``--from-cluster``), else the built-in profile's."""
     from meshctl.sidecar.config.settings import load_settings
 
     return load_settings(
-        opts.inject_config_file or builtin_inject_config(),
-        opts.values_file or os.path.join(DATA, "values.yaml"),
-        opts.mesh_config_file or os.path.join(DATA, "mesh.yaml"),
+        opts.inject_config_file or inject_config or builtin_inject_config(),
+        opts.values_file or values or os.path.join(DATA, "values.yaml"),
+        opts.mesh_config_file or mesh or os.path.join(DATA, "mesh.yaml"),
         opts.operator_file,
         revision=opts.revision,
         native_sidecars=opts.native_sidecars_enabled,
