@@ -39,6 +39,7 @@ from meshctl.sidecar.names import (
     NATIVE_SIDECAR,
     NETWORK,
     OVERRIDES,
+    PROVENANCE_PROBES,
     PROXY,
     PROXY_CONFIG,
     STATUS,
@@ -281,9 +282,11 @@ class Injector:
         overwrite_cluster_info(pod, proxy_envs)
         apply_prometheus_merge(pod, mesh)
         apply_secure_prometheus_annotation(pod)
-        warnings.extend(apply_rewrite(pod, mesh, settings.values))
+        probes, probe_warnings = apply_rewrite(pod, mesh, settings.values)
+        warnings.extend(probe_warnings)
+        record = {**self.provenance, PROVENANCE_PROBES: probes} if probes else self.provenance
         apply_metadata(pod, template_pod, settings.revision, proxy_envs,
-                       settings.injected_annotations, self.provenance)
+                       settings.injected_annotations, record)
         reorder(pod, mesh, settings.values)
         return pod["metadata"], pod["spec"]
 

@@ -26,6 +26,10 @@ INJECT: Final = "sidecar.istio.io/inject"  # also a label
 STATUS: Final = "sidecar.istio.io/status"
 #: meshctl's provenance record: a key of the status annotation's JSON (see sidecar/provenance.py)
 PROVENANCE: Final = "meshctl"
+#: in that record: the original action of every probe or lifecycle hook that Istio points at the
+#: agent without recording it in ``ISTIO_KUBE_APP_PROBERS`` (a named port the container does not
+#: declare, a probe already on the agent's port), so that kube-uninject restores it
+PROVENANCE_PROBES: Final = "probes"
 OVERRIDES: Final = "proxy.istio.io/overrides"
 PROXY_CONFIG: Final = "proxy.istio.io/config"
 NATIVE_SIDECAR: Final = "sidecar.istio.io/nativeSidecar"
@@ -37,10 +41,6 @@ STATUS_PORT: Final = "status.sidecar.istio.io/port"
 MERGE_METRICS: Final = "prometheus.istio.io/merge-metrics"
 SECURE_METRICS_PORT: Final = "prometheus.istio.io/secure-port"
 MULTUS_NETWORKS: Final = "k8s.v1.cni.cncf.io/networks"
-#: meshctl's own: the original action of every probe or lifecycle hook that Istio points at the
-#: agent without recording it in ``ISTIO_KUBE_APP_PROBERS`` (a named port the container does not
-#: declare, a probe already on the agent's port), so that kube-uninject can restore it
-ORIGINAL_PROBES: Final = "meshctl/original-probes"
 
 # --- labels --------------------------------------------------------------------------------
 NETWORK: Final = "topology.istio.io/network"

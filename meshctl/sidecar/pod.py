@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from meshctl.sidecar.names import PROXY
+from meshctl.sidecar.names import PROVENANCE, PROVENANCE_PROBES, PROXY
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -67,11 +67,15 @@ def parse_bool(value: Any) -> bool | None:
     return None
 
 
-def parse_original_probes(value: Any) -> dict[str, Any]:
-    """``meshctl/original-probes`` (an empty mapping when it is not a JSON object)."""
-    try:
-        data = json.loads(str(value))
-    except ValueError:
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, Mapping)} if isinstance(
-        data, Mapping) else {}
+def recorded_probes(status: Any) -> dict[str, Any]:
+    """The probes meshctl's record in a ``sidecar.istio.io/status`` value keeps (see
+    :data:`meshctl.sidecar.names.PROVENANCE_PROBES`); empty when there are none."""
+    if not isinstance(status, Mapping):
+        try:
+            status = json.loads(str(status))
+        except ValueError:
+            return {}
+    record = status.get(PROVENANCE) if isinstance(status, Mapping) else None
+    probes = record.get(PROVENANCE_PROBES) if isinstance(record, Mapping) else None
+    return {k: v for k, v in probes.items() if isinstance(v, Mapping)} if isinstance(
+        probes, Mapping) else {}

@@ -412,7 +412,7 @@ def apply_secure_prometheus_annotation(pod: Pod) -> None:
 
 
 def injection_status(template: Mapping[str, Any], revision: str,
-                     provenance: Mapping[str, str] | None = None) -> str:
+                     provenance: Mapping[str, Any] | None = None) -> str:
     """``sidecar.istio.io/status``: names of what the templates added, and meshctl's provenance
     record (Istio reads the fields it knows and ignores this one)."""
     spec = template.get("spec") or {}
@@ -435,7 +435,7 @@ def injection_status(template: Mapping[str, Any], revision: str,
 
 def apply_metadata(pod: Pod, template: Mapping[str, Any], revision: str,
                    proxy_envs: Mapping[str, str], injected: Mapping[str, str],
-                   provenance: Mapping[str, str] | None = None) -> None:
+                   provenance: Mapping[str, Any] | None = None) -> None:
     if "ISTIO_META_NETWORK" in proxy_envs:
         pod["metadata"]["labels"][NETWORK] = proxy_envs["ISTIO_META_NETWORK"]
     annotations = pod["metadata"]["annotations"]

@@ -11,8 +11,8 @@ and :mod:`meshctl.sidecar.uninject` restores from. Controlled by the annotation
 Istio rewrites some probes without recording them: one on a named port the container does not
 declare (the agent has nothing to run for it, so the probe fails: a warning says so) and one
 already on the agent's port. The pod gets exactly what Istio gives it; their original actions
-go into meshctl's annotation ``meshctl/original-probes``, so that un-injection restores every
-probe it rewrote.
+go into meshctl's record in ``sidecar.istio.io/status`` (``"meshctl": {..., "probes": {...}}``),
+so that un-injection restores every probe it rewrote.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from meshctl.gotemplate.goyaml import go_json_ordered
 from meshctl.sidecar.config.meshconfig import status_port
 from meshctl.sidecar.names import (
     APP_PROBERS_ENV,
-    ORIGINAL_PROBES,
     PROXY,
     REWRITE_PROBES,
     STATUS,
@@ -33,7 +32,7 @@ from meshctl.sidecar.names import (
 from meshctl.sidecar.pod import (
     containers,
     parse_bool,
-    parse_original_probes,
+    recorded_probes,
     sidecar_location,
     update_container,
 )
@@ -278,14 +277,16 @@ def _unrecorded(pod: Pod, port: int, probers: str, previous: Mapping[str, Any],
     return originals, warnings
 
 
-def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
-    """Rewrite the probes of ``pod``; the warnings."""
+def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any],
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """Rewrite the probes of ``pod``; the original actions of those Istio does not record (for
+    meshctl's record, :data:`~meshctl.sidecar.names.PROVENANCE_PROBES`) and the warnings."""
     field, i = sidecar_location(pod)
     if i < 0:
-        return []
+        return {}, []
     annotations: dict[str, Any] = pod["metadata"]["annotations"]
     if not should_rewrite_probes(annotations, values):
-        return []
+        return {}, []
     default_port = status_port(mesh)
     probers = dump_app_probers(pod, default_port)
     if probers:
@@ -296,13 +297,8 @@ def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any]) 
     port = default_port
     if STATUS_PORT in annotations:
         port = _as_int(annotations[STATUS_PORT]) or 0
-    previous = parse_original_probes(annotations.get(ORIGINAL_PROBES, "{}"))
+    previous = recorded_probes(annotations.get(STATUS, "{}"))
     originals, warnings = _unrecorded(pod, port, probers, previous)
-    if originals:
-        annotations[ORIGINAL_PROBES] = json.dumps(
-            {k: originals[k] for k in sorted(originals)}, separators=(",", ":"))
-    else:
-        annotations.pop(ORIGINAL_PROBES, None)
     for f in ("containers", "initContainers"):
         items = containers(pod, f)
         new_items = list(items)
@@ -316,4 +312,4 @@ def apply_rewrite(pod: Pod, mesh: Mapping[str, Any], values: Mapping[str, Any]) 
                 touched = True
         if touched:
             pod["spec"] = {**pod["spec"], f: new_items}
-    return warnings
+    return {k: originals[k] for k in sorted(originals)}, warnings

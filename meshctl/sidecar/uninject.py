@@ -4,7 +4,8 @@ The status annotation names what the templates added (init containers, container
 image pull secrets). Those are removed, and what the post-processing rewrote is put back:
 
 * app probes and lifecycle hooks get their original action back from ``ISTIO_KUBE_APP_PROBERS``
-  (and from meshctl's ``meshctl/original-probes``, for those Istio rewrites without recording);
+  (and from meshctl's record in the status annotation, for those Istio rewrites without
+  recording them there);
 * Prometheus annotations get their original values back from ``ISTIO_PROMETHEUS_ANNOTATIONS``
   (or are removed when they only point at the agent);
 * containers the user had customized (``proxy.istio.io/overrides``) are restored: ``istio-proxy``
@@ -37,7 +38,6 @@ from meshctl.sidecar.names import (
     INIT,
     ISTIO_CNI_NETWORK,
     MULTUS_NETWORKS,
-    ORIGINAL_PROBES,
     OVERRIDES,
     PROMETHEUS_ENV,
     PROXY,
@@ -46,7 +46,7 @@ from meshctl.sidecar.names import (
     TEMPLATE_LABELS,
     VALIDATION,
 )
-from meshctl.sidecar.pod import parse_original_probes
+from meshctl.sidecar.pod import recorded_probes
 from meshctl.sidecar.quantity import respelt_resources
 from meshctl.sidecar.workload import metadata_path, pod_context, replace_path
 
@@ -240,7 +240,7 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
     if isinstance(probers, Mapping):
         containers = _restore_probes(containers, probers)
         inits = _restore_probes(inits, probers)
-    originals = parse_original_probes(annotations.pop(ORIGINAL_PROBES, "{}"))
+    originals = recorded_probes(status)
     if originals:  # recorded as they were: ports are not turned back into names
         containers = _restore_probes(containers, originals, named_ports=False)
         inits = _restore_probes(inits, originals, named_ports=False)

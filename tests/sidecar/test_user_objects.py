@@ -217,8 +217,9 @@ def test_every_rewritten_probe_is_restored(profile: str) -> None:
     probers = json.loads(next(e["value"] for e in proxy["env"]
                               if e["name"] == "ISTIO_KUBE_APP_PROBERS"))
     assert list(probers) == ["/app-health/app/readyz"]  # ...and only what the agent can run
-    # the others are recorded by meshctl, as they were
-    assert json.loads(pod["metadata"]["annotations"]["meshctl/original-probes"]) == {
+    # the others are recorded by meshctl (its record in the status annotation), as they were
+    status = json.loads(pod["metadata"]["annotations"]["sidecar.istio.io/status"])
+    assert status["meshctl"]["probes"] == {
         "/app-health/app/livez": {"httpGet": {
             "path": "/live", "port": "http-missing",
             "httpHeaders": [{"name": "X-Probe", "value": "1"}]}},
@@ -243,4 +244,6 @@ def test_a_probe_on_an_undeclared_port_is_warned_about() -> None:
 def test_no_record_without_unrecorded_probes(tmp_path: Path) -> None:
     text = POD.format(spec=PROBES.split("    livenessProbe:")[0])
     once = _round_trip(text)
-    assert "meshctl/original-probes" not in once
+    status = json.loads(yaml.safe_load(once)["metadata"]["annotations"][
+        "sidecar.istio.io/status"])
+    assert "probes" not in status["meshctl"]
