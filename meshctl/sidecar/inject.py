@@ -35,6 +35,7 @@ from meshctl.sidecar.config.meshconfig import merge_proxy_config, status_port
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.merge import strategic_merge
 from meshctl.sidecar.names import (
+    INJECT,
     NATIVE_SIDECAR,
     NETWORK,
     OVERRIDES,
@@ -62,7 +63,14 @@ from meshctl.sidecar.probes import apply_rewrite
 from meshctl.sidecar.render import InjectionError, Renderer, select_templates, template_data
 from meshctl.sidecar.uninject import uninject_workload
 from meshctl.sidecar.validate import validate_annotations
-from meshctl.sidecar.workload import PodContext, metadata_path, pod_context, replace_path
+from meshctl.sidecar.workload import (
+    PodContext,
+    legacy_metadata_path,
+    metadata_path,
+    outer_metadata_path,
+    pod_context,
+    replace_path,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -158,13 +166,18 @@ class Injector:
         template = get_path(obj, pod_path) if pod_path else obj
         if not isinstance(template, Mapping):
             return Outcome(None, Action.SKIPPED, Reason.NO_POD_TEMPLATE)
-        meta_path = metadata_path(obj, pod_path, settings.cronjob_metadata_on_job_template)
+        if legacy_metadata_path(obj, pod_path, STATUS) is not None:
+            # injected the old way (istioctl: the record on spec.jobTemplate.metadata): take
+            # that injection out completely, whatever the re-injection mode, then inject anew
+            obj = uninject_workload(obj, pod_path, settings)
+        meta_path = metadata_path(pod_path)
         spec_path = (*pod_path, "spec")
         meta = get_path(obj, meta_path)
         spec = get_path(obj, spec_path)
         meta = meta if isinstance(meta, Mapping) else {}
         if not isinstance(spec, Mapping):
             return Outcome(None, Action.SKIPPED, Reason.NO_POD_TEMPLATE)
+        outer_warnings, meta_for_policy = _outer_metadata(obj, pod_path, meta)
 
         ctx = pod_context(obj, pod_path, meta)
         pod_name = go_sprint(meta.get("name") or "") or ctx.name
@@ -172,7 +185,7 @@ class Injector:
         full_name = f"{ctx.namespace}/{pod_name}" if ctx.namespace else pod_name
         subject = f"{ctx.kind} {json.dumps(full_name)}" if ctx.kind else json.dumps(full_name)
 
-        decision = decide(meta, spec, namespace=namespace, policy=settings.policy,
+        decision = decide(meta_for_policy, spec, namespace=namespace, policy=settings.policy,
                           never_inject=settings.never_inject_selector,
                           always_inject=settings.always_inject_selector)
         if decision.reason is Reason.HOST_NETWORK:
@@ -187,10 +200,10 @@ class Injector:
 
         if not decision.inject:
             return Outcome(None, Action.SKIPPED, decision.reason, (
-                *decision.warnings,
+                *outer_warnings, *decision.warnings,
                 f"Skipping injection because {subject} has sidecar injection disabled"))
 
-        warnings = list(decision.warnings)
+        warnings = [*outer_warnings, *decision.warnings]
         dns = spec.get("dnsPolicy")
         if dns not in (None, "", "ClusterFirst"):
             warnings.append(f"dnsPolicy of {subject} is {json.dumps(go_sprint(dns))}, not "
@@ -264,6 +277,41 @@ class Injector:
                        settings.injected_annotations)
         reorder(pod, mesh, settings.values)
         return pod["metadata"], pod["spec"]
+
+
+def _outer_metadata(obj: Mapping[str, Any], pod_path: tuple[str, ...], meta: Mapping[str, Any],
+                    ) -> tuple[list[str], Mapping[str, Any]]:
+    """Istio labels and annotations on the metadata of an outer template (a CronJob's
+    ``spec.jobTemplate.metadata``, where istioctl reads and writes them) never reach the pods:
+    a warning each. A ``sidecar.istio.io/inject`` choice found only there still counts, so that
+    a workload someone disabled the istioctl way is never injected; the metadata the policy
+    reads is returned with it."""
+    outer_path = outer_metadata_path(pod_path)
+    outer = get_path(obj, outer_path) if outer_path is not None else None
+    if outer_path is None or not isinstance(outer, Mapping):
+        return [], meta
+    warnings = []
+    where, pod_where = ".".join(outer_path), ".".join(metadata_path(pod_path))
+    found: dict[str, Any] = {}
+    for field in ("labels", "annotations"):
+        values = outer.get(field)
+        if not isinstance(values, Mapping):
+            continue
+        for key in values:
+            if "istio.io/" in str(key):
+                warnings.append(f"{field[:-1]} {key} on {where} does not reach the pods; put it "
+                                f"on {pod_where}")
+        if INJECT in values:
+            found[field] = values[INJECT]
+    own = [f for f in ("labels", "annotations")
+           if isinstance(meta.get(f), Mapping) and INJECT in meta[f]]
+    if not found or own:
+        return warnings, meta
+    policy_meta = dict(meta)
+    for field, value in found.items():
+        current = meta.get(field)
+        policy_meta[field] = {**(current if isinstance(current, Mapping) else {}), INJECT: value}
+    return warnings, policy_meta
 
 
 class _Locator:

@@ -49,9 +49,8 @@ class Settings(Frozen):
     __slots__ = (
         "templates", "default_templates", "aliases", "policy", "never_inject_selector",
         "always_inject_selector", "injected_annotations", "values", "mesh", "revision",
-        "native_sidecars", "compliance_policy", "cronjob_metadata_on_job_template",
+        "native_sidecars", "compliance_policy",
     )
-    DEFAULTS = {"cronjob_metadata_on_job_template": True}
 
     templates: Mapping[str, str]
     default_templates: tuple[str, ...]
@@ -65,10 +64,6 @@ class Settings(Frozen):
     revision: str
     native_sidecars: bool
     compliance_policy: str
-    #: ``metadata`` of a CronJob's pod goes to ``spec.jobTemplate.metadata``: Istio's kube-inject
-    #: does so (its goldens show it), though the pod template's own metadata would be the natural
-    #: place. Kept for fidelity; False puts it on the pod template.
-    cronjob_metadata_on_job_template: bool
 
 
 # --------------------------------------------------------------------------------------------
