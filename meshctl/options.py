@@ -36,7 +36,7 @@ class Options(Frozen):
         "filenames", "recursive", "output", "mode", "operation", "inject_config_file",
         "values_file", "mesh_config_file", "operator_file", "hub", "tag", "revision",
         "native_sidecars", "proxy_image", "proxy_init_image", "compliance_policy", "jobs",
-        "reinject", "quiet", "report_format",
+        "reinject", "quiet", "report_format", "template_env",
     )
     DEFAULTS = {
         "recursive": False, "output": None, "mode": Mode.WRITE, "operation": Operation.INJECT,
@@ -44,7 +44,7 @@ class Options(Frozen):
         "operator_file": None, "hub": None, "tag": None, "revision": "",
         "native_sidecars": "auto", "proxy_image": None, "proxy_init_image": None,
         "compliance_policy": "", "jobs": 0, "reinject": "auto", "quiet": False,
-        "report_format": "text",
+        "report_format": "text", "template_env": (),
     }
 
     filenames: tuple[str, ...]
@@ -69,6 +69,8 @@ class Options(Frozen):
     # report
     quiet: bool
     report_format: str  # text | json
+    #: environment variables templates may read (``--template-env``); none by default
+    template_env: tuple[str, ...]
 
     @property
     def reinject_mode(self) -> str:

@@ -50,6 +50,10 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
         raise UsageError(f"-o/--output does not go with --{mode.value}")
     if not kw["filenames"]:
         raise UsageError(NO_INPUT)
+    template_env = tuple(kw.get("template_env") or ())
+    for name in template_env:
+        if not (name.isascii() and name.isidentifier()):
+            raise UsageError(f"--template-env: {name!r} is not an environment variable name")
     if mode is Mode.IN_PLACE and any(
         f == "-" or f.startswith(("http://", "https://")) for f in kw["filenames"]
     ):
@@ -75,6 +79,7 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
         reinject=kw.get("reinject") or "auto",
         quiet=kw["quiet"],
         report_format=kw["report_format"],
+        template_env=template_env,
     )
 
 

@@ -37,7 +37,7 @@ from gotpl.funcs.sprig import text_func_map
 from gotpl.runtime.values import INVALID, UNTYPED_NIL
 
 from meshctl import cache as diskcache
-from meshctl.gotemplate import native
+from meshctl.gotemplate import environ, native
 from meshctl.gotemplate.values import go_eq, go_ne, index_or, register_missing
 
 TYPE_CHECKING = False
@@ -62,8 +62,10 @@ def go_index(value: Any, *keys: Any) -> Any:
     return index_or(INVALID, value, keys)
 
 
-#: Sprig's own text functions (built once: the map is rebuilt on every call).
-_SPRIG: Final[Mapping[str, Callable[..., Any]]] = text_func_map()
+#: Sprig's own text functions (built once: the map is rebuilt on every call), except those that
+#: read the environment or the network: meshctl.gotemplate.environ's instead.
+_SPRIG: Final[Mapping[str, Callable[..., Any]]] = {**text_func_map(),
+                                                   **environ.SPRIG_REPLACEMENTS}
 _SPRIG_QUOTE: Final = _SPRIG["quote"]
 
 

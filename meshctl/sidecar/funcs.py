@@ -8,10 +8,10 @@ Each function takes what a template hands it (plain values or the Go-shaped view
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 from collections.abc import Callable, Mapping
 
+from meshctl.gotemplate.environ import getenv
 from meshctl.gotemplate.goyaml import go_json, go_json_ordered, to_yaml
 from meshctl.gotemplate.native import function_table
 from meshctl.gotemplate.types import (
@@ -185,7 +185,10 @@ def proto_to_json(value: Any) -> str:
 
 
 def env(key: Any, default: Any) -> str:
-    return os.environ.get(go_sprint(key)) or go_sprint(default)
+    """Istio's ``env``: istiod's environment variable ``key``, else ``default``. Offline there is
+    no istiod, and meshctl's own environment may hold secrets: only the variables the user names
+    with ``--template-env`` are read (:mod:`meshctl.gotemplate.environ`)."""
+    return getenv(go_sprint(key)) or go_sprint(default)
 
 
 def _str_map(value: Any) -> Mapping[str, Any]:

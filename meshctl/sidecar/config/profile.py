@@ -48,6 +48,7 @@ def builtin_inject_config() -> dict[str, Any]:
 
 
 def settings_for(opts: Options) -> Settings:
+    from meshctl.gotemplate.environ import capture
     from meshctl.sidecar.config.settings import load_settings
 
     return load_settings(
@@ -62,4 +63,5 @@ def settings_for(opts: Options) -> Settings:
         tag=opts.tag,
         proxy_image=opts.proxy_image,
         proxy_init_image=opts.proxy_init_image,
+        template_env=capture(opts.template_env, os.environ),
     )

@@ -49,8 +49,9 @@ class Settings(Frozen):
     __slots__ = (
         "templates", "default_templates", "aliases", "policy", "never_inject_selector",
         "always_inject_selector", "injected_annotations", "values", "mesh", "revision",
-        "native_sidecars", "compliance_policy",
+        "native_sidecars", "compliance_policy", "template_env",
     )
+    DEFAULTS = {"template_env": ()}
 
     templates: Mapping[str, str]
     default_templates: tuple[str, ...]
@@ -64,6 +65,8 @@ class Settings(Frozen):
     revision: str
     native_sidecars: bool
     compliance_policy: str
+    #: the environment variables templates may read (``--template-env``), as (name, value)
+    template_env: tuple[tuple[str, str], ...]
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,6 +341,7 @@ def load_settings(
     tag: str | None = None,
     proxy_image: str | None = None,
     proxy_init_image: str | None = None,
+    template_env: tuple[tuple[str, str], ...] = (),
 ) -> Settings:
     """Read and combine the injection settings (see the module docstring for the rules).
 
@@ -410,4 +414,5 @@ def load_settings(
         revision=revision,
         native_sidecars=native_sidecars,
         compliance_policy=compliance_policy,
+        template_env=template_env,
     )
