@@ -65,11 +65,12 @@ class InjectStep:
         return outcome
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
+def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None) -> RunResult:
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     todo = pipeline.documents_to_parse(sources)
     injector = make_injector(opts, len(todo))
     step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
-    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
+    return pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)))

@@ -23,17 +23,21 @@ from collections.abc import Callable
 from meshctl.errors import InputError, MeshctlError
 from meshctl.manifests.find import (
     check_pod_shape,
+    is_list,
+    list_item_kind,
     looks_like_workload,
     needs_parse,
     object_ref,
     pod_template_path,
+    type_name,
 )
 from meshctl.manifests.read import Chunk, Source
 from meshctl.manifests.results import DocumentChange, Result, RunResult, SourceResult
 from meshctl.outcomes import Action, Outcome, Reason
+from meshctl.yamltext.check import check_events, may_be_deep
 from meshctl.yamltext.edit import apply_patch_to_text
 from meshctl.yamltext.patch import make_patch
-from meshctl.yamltext.source import YamlSyntaxError, load_document
+from meshctl.yamltext.source import StructureError, YamlSyntaxError, load_document
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -41,8 +45,19 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     #: a command's work on one workload: (object, pod-template path) -> outcome; must not mutate
     WorkloadStep = Callable[[dict[str, Any], tuple[str, ...]], Outcome]
 
-#: what processing one document gives: its new text, its results, its change (if any)
-Processed = tuple[str, list[Result], DocumentChange | None]
+#: what processing one document gives: its new text (None: unchanged), its results, its change
+Processed = tuple[str | None, list[Result], DocumentChange | None]
+
+
+def _located(exc: YamlSyntaxError, chunk: Chunk) -> InputError:
+    prefix = "" if isinstance(exc, StructureError) else "invalid YAML: "
+    return InputError(f"{prefix}{exc.problem}", source=chunk.source, document=chunk.index,
+                      line=chunk.start_line + exc.line - 1)
+
+
+def _not_an_object(what: str) -> InputError:
+    hint = "; put the objects in a kind: List" if what == "a list" else ""
+    return InputError(f"a document must be a Kubernetes object (a mapping), not {what}{hint}")
 
 
 class DocumentProcessor:
@@ -52,10 +67,16 @@ class DocumentProcessor:
         self.step = step
         self.keep_patches = keep_patches
 
-    def _object(self, obj: Any, chunk: Chunk, results: list[Result]) -> Any:
-        """The new object (``obj`` itself when unchanged)."""
-        if not isinstance(obj, dict):
-            return obj
+    def _object(self, obj: Any, chunk: Chunk, results: list[Result],
+                item_kind: tuple[str, Any] | None = None) -> Any:
+        """The new object (``obj`` itself when unchanged). ``item_kind``: the kind and
+        apiVersion of a typed list's items, for items that leave them out."""
+        if is_list(obj):
+            return self._list(obj, chunk, results)
+        added: tuple[str, ...] = ()
+        if item_kind is not None and "kind" not in obj:
+            added = tuple(k for k in ("kind", "apiVersion") if k not in obj)
+            obj = {"kind": item_kind[0], "apiVersion": item_kind[1], **obj}
         kind, namespace, name = object_ref(obj)
         path = pod_template_path(obj)
         if path is None:
@@ -64,56 +85,99 @@ class DocumentProcessor:
                            "passed through unchanged")
                 results.append(Result(kind, namespace, name, Action.SKIPPED, Reason.UNKNOWN_KIND,
                                       chunk.source, chunk.index, (warning,)))
-            return obj
+            return obj if not added else _without(obj, added)
         check_pod_shape(obj, path)
         outcome = self.step(obj, path)
         results.append(Result(kind, namespace, name, outcome.action, outcome.reason,
                               chunk.source, chunk.index, outcome.warnings))
-        return obj if outcome.obj is None else outcome.obj
+        new = obj if outcome.obj is None else outcome.obj
+        return new if not added else _without(new, added)
 
-    def _list_item(self, index: int, item: Any, chunk: Chunk, results: list[Result]) -> Any:
-        try:
-            return self._object(item, chunk, results)
-        except MeshctlError as exc:
-            raise exc.located(path=("items", index)) from None
+    def _list(self, data: dict[str, Any], chunk: Chunk, results: list[Result]) -> Any:
+        """A ``List`` (or ``<Kind>List``): every item on its own; lists may nest."""
+        items = data["items"]
+        if items is None:
+            return data
+        if not isinstance(items, list):
+            raise InputError(f"items must be a list, not {type_name(items)}", path=("items",))
+        kind = list_item_kind(data)
+        item_kind = None if kind is None else (kind, data.get("apiVersion"))
+        new_items = []
+        for i, item in enumerate(items):
+            try:
+                if not isinstance(item, dict):
+                    raise InputError(f"items[{i}] must be a Kubernetes object (a mapping), not "
+                                     f"{type_name(item)}", path=())
+                new_items.append(self._object(item, chunk, results, item_kind))
+            except MeshctlError as exc:
+                raise exc.located(path=("items", i)) from None
+        if all(a is b for a, b in zip(new_items, items, strict=True)):
+            return data
+        new_data = copy.copy(data)
+        new_data["items"] = new_items
+        return new_data
 
     def process(self, chunk: Chunk) -> Processed:
         results: list[Result] = []
+        text = chunk.text
         if not needs_parse(chunk):
-            return chunk.text, results, None
+            # passed through untouched: only its structure is checked, nothing is built
+            try:
+                root = check_events(text)
+            except YamlSyntaxError as exc:
+                raise _located(exc, chunk) from None
+            if root in ("sequence", "string", "scalar"):
+                what = {"sequence": "a list", "string": "a string"}.get(root, "a scalar")
+                raise _not_an_object(what).located(source=chunk.source, document=chunk.index,
+                                                   line=chunk.first_line())
+            return None, results, None
         try:
-            doc = load_document(chunk.text)
+            if may_be_deep(text):
+                check_events(text)  # before composing: nesting, and libyaml's quadratic cost
+            doc = load_document(text)
         except YamlSyntaxError as exc:
-            raise InputError(f"invalid YAML: {exc.problem}", source=chunk.source,
-                             document=chunk.index, line=chunk.start_line + exc.line - 1) from None
+            raise _located(exc, chunk) from None
         data = doc.data
         try:
-            if (isinstance(data, dict) and data.get("kind") == "List"
-                    and isinstance(data.get("items"), list)):
-                items = data["items"]
-                new_items = [self._list_item(i, item, chunk, results)
-                             for i, item in enumerate(items)]
-                if any(a is not b for a, b in zip(new_items, items, strict=True)):
-                    new_data: Any = copy.copy(data)
-                    new_data["items"] = new_items
-                else:
-                    new_data = data
-            else:
-                new_data = self._object(data, chunk, results)
+            if data is None:
+                return None, results, None
+            if not isinstance(data, dict):
+                raise _not_an_object(type_name(data))
+            new_data = self._object(data, chunk, results)
+            ops = make_patch(data, new_data) if new_data is not data else []
+            for op in ops if doc.explicit else ():  # nearly always none
+                explicit = doc.explicit_key_on(_pointer_path(op["path"]))
+                if explicit is not None:
+                    raise InputError(
+                        "a key written in explicit form ('? key') is in a mapping injection "
+                        "must change, which meshctl cannot edit without rewriting it; write it "
+                        "as 'key: value'", line=chunk.line_of_offset(explicit))
         except MeshctlError as exc:
             offset = doc.offset_of(exc.path) if exc.path is not None else None
             line = chunk.line_of_offset(offset) if offset is not None else chunk.first_line()
             raise exc.located(source=chunk.source, document=chunk.index, line=line) from None
-        if new_data is data:
-            return chunk.text, results, None
-        ops = make_patch(data, new_data)
         if not ops:
-            return chunk.text, results, None
-        text = apply_patch_to_text(doc, ops)
-        kind, namespace, name = object_ref(data) if isinstance(data, dict) else ("", "", "")
+            return None, results, None
+        new_text = apply_patch_to_text(doc, ops)
+        kind, namespace, name = object_ref(data)
         change = DocumentChange(chunk.source, chunk.index, kind, namespace, name,
                                 ops if self.keep_patches else [])
-        return text, results, change
+        return new_text, results, change
+
+
+def _without(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in keys}
+
+
+def _pointer_path(pointer: str) -> tuple[str | int, ...]:
+    """An RFC 6901 JSON Pointer as a path of keys (and list indexes)."""
+    if not pointer:
+        return ()
+    steps: list[str | int] = []
+    for part in pointer[1:].split("/"):
+        key = part.replace("~1", "/").replace("~0", "~")
+        steps.append(int(key) if key.isdigit() else key)
+    return tuple(steps)
 
 
 #: below this many documents to parse, one process is faster than starting workers
@@ -199,13 +263,19 @@ def _work(processor: DocumentProcessor, chunks: list[Chunk]) -> tuple[str, Any]:
 
 
 def documents_to_parse(sources: list[Source]) -> list[Chunk]:
+    """The documents that may be workloads (composed into nodes)."""
     return [c for src in sources for c in src.chunks if needs_parse(c)]
+
+
+def documents_to_check(sources: list[Source]) -> list[Chunk]:
+    """Every document with content: composed, or only checked (see DocumentProcessor.process)."""
+    return [c for src in sources for c in src.chunks if c.has_content()]
 
 
 def run(sources: list[Source], todo: list[Chunk], processor: DocumentProcessor,
         jobs: int) -> RunResult:
-    """Process the documents ``todo`` (those of ``sources`` that need parsing) and assemble every
-    source's new text; raises MeshctlError on any problem, before anything is emitted."""
+    """Process the documents ``todo`` (every document of ``sources`` with content) and assemble
+    every source's new text; raises MeshctlError on any problem, before anything is emitted."""
     done = dict(zip(map(id, todo), _process_all(processor, todo, jobs), strict=True))
     out_sources: list[SourceResult] = []
     results: list[Result] = []
@@ -218,7 +288,7 @@ def run(sources: list[Source], todo: list[Chunk], processor: DocumentProcessor,
                 parts.append(chunk.text)
                 continue
             text, chunk_results, change = item
-            parts.append(text)
+            parts.append(chunk.text if text is None else text)
             results.extend(chunk_results)
             if change is not None:
                 changes.append(change)

@@ -34,10 +34,11 @@ class UninjectStep:
         return Outcome(new, Action.UNINJECTED, Reason.UNINJECTED)
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None) -> RunResult:
+def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None) -> RunResult:
     """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     todo = pipeline.documents_to_parse(sources)
     step = UninjectStep(settings_for(opts))
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
-    return pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
+    return pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from meshctl.gotemplate.environ import getenv
 from meshctl.gotemplate.goyaml import go_json, go_json_ordered, to_yaml
+from meshctl.gotemplate.limits import check_size
 from meshctl.gotemplate.native import function_table
 from meshctl.gotemplate.types import (
     GoDuration,
@@ -92,8 +93,10 @@ def from_json(text: Any) -> Any:
 
 
 def indent(spaces: Any, source: Any) -> str:
+    text = go_sprint(source)
+    check_size("indent", max(int(spaces), 0) * (text.count("\n") + 1) + len(text))
     pad = " " * int(spaces)
-    lines = go_sprint(source).split("\n")
+    lines = text.split("\n")
     return "\n".join(lines[:1] + [pad + line for line in lines[1:]])
 
 

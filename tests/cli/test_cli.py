@@ -380,7 +380,7 @@ def test_compiled_templates_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch)
         (
             "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n"
             "  metadata: {name: bad}\n  spec:\n    containers:\n    - just-a-string\n",
-            "spec.containers[0] must be a mapping",
+            "spec.containers[0] must be a mapping, not a string",
             9,
         ),
     ],

@@ -29,6 +29,8 @@ from meshctl.errors import ConfigError
 from meshctl.gotemplate.goyaml import load_yaml
 from meshctl.records import Frozen
 from meshctl.sidecar.config.meshconfig import apply_mesh_config
+from meshctl.yamltext.check import check_events
+from meshctl.yamltext.source import StructureError, YamlSyntaxError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -85,9 +87,12 @@ def _parse(text: str, what: str) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            return json.loads(text)
-        except ValueError:
-            pass
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        except RecursionError:
+            raise ConfigError(f"{what} is nested too deeply") from None
+        except ValueError as exc:
+            if str(exc).startswith("duplicate key"):
+                raise ConfigError(f"{what}: {exc}") from None
     docs = [d for d in _load_all(text, what) if d is not None]
     if not docs:
         return None
@@ -96,17 +101,40 @@ def _parse(text: str, what: str) -> Any:
     return {"kind": "List", "items": docs}
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
 def _load_all(text: str, what: str) -> list[Any]:
-    parts = []
+    parts: list[tuple[int, str]] = []  # (line of the part's first line, text)
     current: list[str] = []
+    start = lineno = 1
     for line in text.splitlines(keepends=True):
         if line.rstrip() == "---" or line.startswith("--- "):
-            parts.append("".join(current))
+            parts.append((start, "".join(current)))
             current = []
+            start = lineno + 1
         else:
             current.append(line)
-    parts.append("".join(current))
-    return [load_yaml(p, what) for p in parts if p.strip()]
+        lineno += 1
+    parts.append((start, "".join(current)))
+    docs = []
+    for first, part in parts:
+        if not part.strip():
+            continue
+        try:  # duplicate keys, nesting, alias bombs: refused before anything is built
+            check_events(part)
+        except YamlSyntaxError as exc:
+            prefix = "" if isinstance(exc, StructureError) else "invalid YAML: "
+            raise ConfigError(f"{what}: {prefix}{exc.problem}", line=first + exc.line - 1) \
+                from None
+        docs.append(load_yaml(part, what))
+    return docs
 
 
 def _load(source: Source, what: str) -> Any:
