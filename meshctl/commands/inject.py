@@ -73,4 +73,7 @@ def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None) -> RunRes
     step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip")
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
     every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
-    return pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    result = pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    warnings = (*injector.settings.warnings, *result.warnings)  # the settings' first
+    with_warnings: RunResult = result.replace(warnings=warnings)
+    return with_warnings

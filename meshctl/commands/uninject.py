@@ -38,7 +38,11 @@ def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None) -> RunRes
     """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin)
     todo = pipeline.documents_to_parse(sources)
-    step = UninjectStep(settings_for(opts))
+    settings = settings_for(opts)
+    step = UninjectStep(settings)
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.mode is Mode.PATCH)
     every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
-    return pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    result = pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)))
+    warnings = (*settings.warnings, *result.warnings)  # the settings' first
+    with_warnings: RunResult = result.replace(warnings=warnings)
+    return with_warnings

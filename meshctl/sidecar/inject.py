@@ -74,9 +74,17 @@ from meshctl.sidecar.workload import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
-    from typing import Any
+    from typing import Any, Final
 
 __all__ = ["InjectionError", "Injector"]
+
+#: kinds whose pods run to completion: a classic sidecar keeps running after the job's
+#: containers exit, so the pod never completes
+RUN_TO_COMPLETION: Final = frozenset({"Job", "CronJob"})
+CLASSIC_SIDECAR_IN_JOB: Final = (
+    "the istio-proxy sidecar keeps the pods from completing (it runs on after the job's "
+    "containers exit): inject it as a native sidecar with --native-sidecars true (Kubernetes "
+    "1.29 or later; 1.28 with the SidecarContainers feature gate)")
 
 
 def _native_for(meta: Mapping[str, Any], default: bool) -> bool:
@@ -214,6 +222,8 @@ class Injector:
             path = at.annotation(exc.annotation) if exc.annotation else None
             raise InjectionError(f"failed to process pod: {exc}", path=path) from None
         new_obj = replace_path(replace_path(obj, meta_path, new_meta), spec_path, new_spec)
+        if ctx.kind in RUN_TO_COMPLETION and find(PROXY, new_spec.get("containers") or []) >= 0:
+            warnings.append(CLASSIC_SIDECAR_IN_JOB)
         return Outcome(new_obj, Action.INJECTED, Reason.INJECTED, tuple(warnings))
 
     def uninject(self, obj: dict[str, Any], pod_path: tuple[str, ...], *,

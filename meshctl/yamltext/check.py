@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from _ruamel_yaml import CParser
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     MappingEndEvent,
@@ -34,7 +34,6 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from ruamel.yaml.reader import ReaderError
 
 from meshctl.yamltext.source import (
     MAX_ALIAS_NODES,
@@ -90,7 +89,7 @@ def check_events(text: str, *, max_depth: int = MAX_DEPTH,
         return _walk(parser.get_event, max_depth, max_alias_nodes)
     except MarkedYAMLError as e:
         raise syntax_error(e) from None
-    except ReaderError as e:
+    except YAMLError as e:  # libyaml's reader: a character YAML does not allow
         raise reader_error(e, text) from None
     finally:
         parser.dispose()

@@ -35,7 +35,7 @@ import re
 
 from _ruamel_yaml import CParser
 from ruamel.yaml.cyaml import CSafeLoader
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -46,7 +46,6 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from ruamel.yaml.reader import ReaderError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -327,7 +326,7 @@ def load_document(text: str, *, allow_duplicates: bool = False) -> SourceDoc:
         return _compose(text, parser, allow_duplicates)
     except MarkedYAMLError as e:
         raise syntax_error(e) from None
-    except ReaderError as e:
+    except YAMLError as e:  # libyaml's reader: a character YAML does not allow
         raise reader_error(e, text) from None
     except RecursionError:
         raise StructureError("nested too deeply", 1, 1) from None
@@ -344,7 +343,7 @@ def syntax_error(e: MarkedYAMLError) -> YamlSyntaxError:
     return _err(problem, mark)
 
 
-def reader_error(e: ReaderError, text: str) -> YamlSyntaxError:
+def reader_error(e: YAMLError, text: str) -> YamlSyntaxError:
     """libyaml's reader refusing a character (binary data, a control character)."""
     position = max(0, min(int(getattr(e, "position", 0) or 0), len(text)))
     line = text.count("\n", 0, position) + 1

@@ -305,3 +305,26 @@ def test_proxy_image(hub: str, tag: Any, proxy_type: str, ann_type: str, want: s
     pc = {"image": {"imageType": proxy_type}} if proxy_type else {}
     ann = {"sidecar.istio.io/proxyImageType": ann_type} if ann_type else {}
     assert proxy_image(values, pc, ann) == want
+
+
+def test_jobs_with_a_classic_sidecar_get_a_warning() -> None:
+    """A classic istio-proxy never exits, so a Job's pod never completes: the warning names the
+    flag and the Kubernetes version native sidecars need. Not for other kinds, not for native
+    sidecars (by flag or by annotation)."""
+    from meshctl.sidecar.inject import CLASSIC_SIDECAR_IN_JOB
+
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+           "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                          "containers": [{"name": "m", "image": "m:1"}]}}}}
+    classic = injector(native=False).inject(job, PATH)
+    assert CLASSIC_SIDECAR_IN_JOB in classic.warnings
+    assert "--native-sidecars true" in CLASSIC_SIDECAR_IN_JOB
+    assert "Kubernetes 1.29 or later" in CLASSIC_SIDECAR_IN_JOB
+    assert CLASSIC_SIDECAR_IN_JOB not in injector(native=True).inject(job, PATH).warnings
+    annotated = copy.deepcopy(job)
+    annotated["spec"]["template"]["metadata"] = {
+        "annotations": {"sidecar.istio.io/nativeSidecar": "true"}}
+    assert CLASSIC_SIDECAR_IN_JOB not in injector(native=False).inject(annotated, PATH).warnings
+    cron = injector(native=False).inject(_cronjob(), CRON_PATH)
+    assert CLASSIC_SIDECAR_IN_JOB in cron.warnings
+    assert CLASSIC_SIDECAR_IN_JOB not in injector(native=False).inject(deployment(), PATH).warnings

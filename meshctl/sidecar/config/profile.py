@@ -51,10 +51,12 @@ def settings_for(opts: Options) -> Settings:
     from meshctl.gotemplate.environ import capture
     from meshctl.sidecar.config.settings import load_settings
 
+    values = opts.values_file or os.path.join(DATA, "values.yaml")
+    mesh = opts.mesh_config_file or os.path.join(DATA, "mesh.yaml")
     return load_settings(
         opts.inject_config_file or builtin_inject_config(),
-        opts.values_file or os.path.join(DATA, "values.yaml"),
-        opts.mesh_config_file or os.path.join(DATA, "mesh.yaml"),
+        values,
+        mesh,
         opts.operator_file,
         revision=opts.revision,
         native_sidecars=opts.native_sidecars_enabled,
@@ -64,4 +66,7 @@ def settings_for(opts: Options) -> Settings:
         proxy_image=opts.proxy_image,
         proxy_init_image=opts.proxy_init_image,
         template_env=capture(opts.template_env, os.environ),
+        # the built-in profile's own files are checked by its tests, not on every run
+        trusted=frozenset(p for p, given in ((values, opts.values_file),
+                                             (mesh, opts.mesh_config_file)) if not given),
     )
