@@ -479,8 +479,7 @@ class CompiledTemplate(Frozen):
         out: list[str] = []
         limits.start_render()
         self._entry(data, out)
-        limits.check_output(out)
-        return "".join(out)
+        return limits.check_output("".join(out))
 
 
 def compile_template(template: gotpl.Template, *,

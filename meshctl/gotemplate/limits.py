@@ -45,10 +45,11 @@ def iterate(count: int) -> None:
         raise BudgetExceeded(f"iteration budget exceeded: limit {MAX_ITERATIONS}")
 
 
-def check_output(out: list[str]) -> None:
-    """The output of a compiled render, before it is joined."""
-    if sum(map(len, out)) > MAX_OUTPUT_CHARS:
+def check_output(text: str) -> str:
+    """The output of a compiled render (the loops that could make it huge are counted)."""
+    if len(text) > MAX_OUTPUT_CHARS:
         raise BudgetExceeded(f"output character budget exceeded: limit {MAX_OUTPUT_CHARS}")
+    return text
 
 
 def check_size(function: str, size: int) -> None:

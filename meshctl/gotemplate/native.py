@@ -470,8 +470,7 @@ class NativeTemplate:
         out: list[str] = []
         start_render()
         self._entry(data, out)
-        check_output(out)
-        return "".join(out)
+        return check_output("".join(out))
 
 
 def has_native(source: str, name: str, functions: Functions) -> bool:

@@ -88,8 +88,14 @@ def looks_like_workload(obj: Mapping[str, Any]) -> bool:
 
 
 def needs_parse(chunk: Chunk) -> bool:
-    """Whether a document may be a workload (or a ``List`` of them) and must be parsed; every
-    other document is copied as text (libyaml has checked its syntax already)."""
+    """Whether a document may be a workload (or a list of them) and must be parsed; every other
+    document is copied as text once its structure is checked (meshctl.yamltext.check)."""
+    if chunk.parse is None:
+        chunk.parse = _needs_parse(chunk)
+    return chunk.parse
+
+
+def _needs_parse(chunk: Chunk) -> bool:
     if not chunk.has_content():
         return False
     kind = chunk.kind_hint()

@@ -49,13 +49,17 @@ class Chunk:
     parser counts documents; ``start_line`` is the 1-based line of ``text``'s first line.
     """
 
-    __slots__ = ("source", "index", "text", "start_line", "is_json")
+    __slots__ = ("source", "index", "text", "start_line", "is_json", "_content", "parse")
 
     source: str
     index: int
     text: str
     start_line: int
     is_json: bool
+    _content: bool | None
+    #: whether the document may be a workload (meshctl.manifests.find.needs_parse, kept here
+    #: once decided: several steps ask)
+    parse: bool | None
 
     def __init__(self, source: str, index: int, text: str, start_line: int,
                  is_json: bool = False) -> None:
@@ -64,11 +68,17 @@ class Chunk:
         self.text = text
         self.start_line = start_line
         self.is_json = is_json
+        self._content = None
+        self.parse = None
 
     def has_content(self) -> bool:
-        return _CONTENT.search(self.text) is not None and any(
-            not _is_marker_or_comment(line) for line in self.text.splitlines()
-        )
+        """Whether the document holds more than comments, blank lines and markers (asked
+        once the stream is split: the answer is kept)."""
+        if self._content is None:
+            self._content = _CONTENT.search(self.text) is not None and any(
+                not _is_marker_or_comment(line) for line in self.text.splitlines()
+            )
+        return self._content
 
     def kind_hint(self) -> str | None:
         """The top-level kind, read off the text without parsing; None when unsure."""

@@ -73,6 +73,8 @@ def may_be_deep(text: str) -> bool:
 
 #: first characters of plain scalars that may resolve to something else than a string
 _RESOLVED_FIRST: Final = frozenset(RESOLVER_FIRST_CHARS)
+#: plain keys with such a first character, resolved once (``name``, ``type``, ``targetPort``)
+_PLAIN_KEYS: Final[dict[str, str]] = {}
 
 
 def _error(problem: str, mark: Any) -> StructureError:
@@ -96,14 +98,17 @@ def check_events(text: str, *, max_depth: int = MAX_DEPTH,
 
 
 def _walk(get: Any, max_depth: int, max_alias_nodes: int) -> str | None:
-    # Hot loop (every event of every document passed through): locals only, the commonest
-    # event first. One frame per open collection: [keys seen (None: a sequence), next node of
-    # the mapping is a key, its anchor, nodes before it].
+    # The hot loop: every event of every document passed through. Locals only, the commonest
+    # event first, no call per event but libyaml's. A frame per open collection: [keys seen
+    # (key -> its mark; None: a sequence), next node of the mapping is a key, anchor, nodes
+    # before it].
     scalar, alias = ScalarEvent, AliasEvent
     mapping_start, sequence_start = MappingStartEvent, SequenceStartEvent
     ends = (MappingEndEvent, SequenceEndEvent)
     resolved = _RESOLVED_FIRST
+    plain_keys = _PLAIN_KEYS
     stack: list[list[Any]] = []
+    push, pop = stack.append, stack.pop
     top: list[Any] = [None, False, None, 0]  # the stream: takes one node, checks nothing
     anchors: dict[str, tuple[int, str | None]] = {}
     nodes = expanded = 0
@@ -117,11 +122,18 @@ def _walk(get: Any, max_depth: int, max_alias_nodes: int) -> str | None:
             nodes += 1
             if top[1]:
                 value = ev.value
-                if not ev.style and ev.tag is None and value and value[0] not in resolved:
-                    key = value  # a plain key that reads as a string: the common case
+                if ev.style or ev.tag is not None or not value or value[0] in resolved:
+                    key = plain_keys.get(value) if not ev.style and ev.tag is None else None
+                    if key is None:
+                        key = key_of_scalar(value, ev.style, ev.tag)
+                        if not ev.style and ev.tag is None and len(plain_keys) < 4096:
+                            plain_keys[value] = key  # name, namespace, type... recur a lot
                 else:
-                    key = key_of_scalar(value, ev.style, ev.tag)
-                _seen(top[0], key, ev)
+                    key = value  # a plain key that reads as a string: the common case
+                seen = top[0]
+                if key in seen and key != "<<":
+                    _duplicate(seen, key, ev)
+                seen[key] = ev
                 top[1] = False
             elif top[0] is not None:
                 top[1] = True
@@ -129,7 +141,7 @@ def _walk(get: Any, max_depth: int, max_alias_nodes: int) -> str | None:
                 anchors[ev.anchor] = (1, key_of_scalar(ev.value, ev.style, ev.tag))
         elif cls is mapping_start or cls is sequence_start:
             nodes += 1
-            stack.append(top)
+            push(top)
             top = [{} if cls is mapping_start else None, cls is mapping_start, ev.anchor,
                    nodes - 1]
             if len(stack) > max_depth:
@@ -137,22 +149,24 @@ def _walk(get: Any, max_depth: int, max_alias_nodes: int) -> str | None:
         elif cls in ends:
             if top[2] is not None:
                 anchors[top[2]] = (nodes - top[3], None)
-            top = stack.pop()
+            top = pop()
             if top[0] is not None:
                 top[1] = not top[1]
         elif cls is alias:
             found = anchors.get(ev.anchor)
             if found is None:
                 raise _error(f"found undefined alias {ev.anchor!r}", ev.start_mark)
-            size, key = found
+            size, alias_key = found
             nodes += size
             expanded += size
             if expanded > max_alias_nodes:
                 raise _error(f"aliases expand to more than {max_alias_nodes} nodes "
                              "(an alias bomb?)", ev.start_mark)
             if top[0] is not None:
-                if top[1] and key is not None:
-                    _seen(top[0], key, ev)
+                if top[1] and alias_key is not None:
+                    if alias_key in top[0] and alias_key != "<<":
+                        _duplicate(top[0], alias_key, ev)
+                    top[0][alias_key] = ev
                 top[1] = not top[1]
         elif cls is StreamEndEvent:
             return kind
@@ -188,10 +202,6 @@ _NODE_EVENTS: Final = frozenset({ScalarEvent, MappingStartEvent, SequenceStartEv
 _NULLS: Final = frozenset({"", "~", "null", "Null", "NULL"})
 
 
-def _seen(seen: dict[str, Any] | None, key: str, ev: Any) -> None:
-    if seen is None or key == "<<":
-        return
-    first = seen.get(key)
-    if first is not None:
-        raise _error(f"duplicate key {key!r} (first at line {first.line + 1})", ev.start_mark)
-    seen[key] = ev.start_mark
+def _duplicate(seen: dict[str, Any], key: str, ev: Any) -> None:
+    first = seen[key].start_mark
+    raise _error(f"duplicate key {key!r} (first at line {first.line + 1})", ev.start_mark)
