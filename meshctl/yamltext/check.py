@@ -52,8 +52,9 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
 #: every recursive step of meshctl, and libyaml's quadratic cost, far from trouble)
 MAX_DEPTH: Final = 256
 
-#: a line whose indentation and block indicators (``-``, ``?``) reach this column
-_DEEP_LINE: Final = re.compile(r"^[ \t?-]{100}", re.M)
+#: a line whose indentation and block indicators (``-``, ``?``) reach this column (searched
+#: from each line break: much faster than ``^`` with MULTILINE, the first line apart)
+_DEEP_LINE: Final = re.compile(r"\n[ \t?-]{100}")
 _DEEP_LINE_LEVELS: Final = 2 * (100 + 1)
 
 
@@ -67,7 +68,8 @@ def may_be_deep(text: str) -> bool:
     levels; flow collections add at most one level per bracket."""
     brackets = text.count("[") + text.count("{")
     if brackets + _DEEP_LINE_LEVELS <= MAX_DEPTH:
-        return _DEEP_LINE.search(text) is not None
+        return _DEEP_LINE.search(text) is not None or _DEEP_LINE.match("\n" + text[:100]) \
+            is not None
     return True
 
 
