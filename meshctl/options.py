@@ -37,7 +37,7 @@ class Options(Frozen):
         "native_sidecars", "proxy_image", "proxy_init_image", "compliance_policy", "jobs",
         "reinject", "quiet", "report_format", "color", "from_cluster", "istio_namespace",
         "inject_configmap_name", "mesh_configmap_name", "kubectl", "kubeconfig", "context",
-        "request_timeout",
+        "request_timeout", "template_env",
     )
     DEFAULTS = {
         "recursive": False, "output": None, "mode": Mode.WRITE, "output_format": "yaml",
@@ -49,7 +49,7 @@ class Options(Frozen):
         "report_format": "text", "color": "auto", "from_cluster": False,
         "istio_namespace": "istio-system",
         "inject_configmap_name": None, "mesh_configmap_name": None, "kubectl": "kubectl",
-        "kubeconfig": None, "context": None, "request_timeout": None,
+        "kubeconfig": None, "context": None, "request_timeout": None, "template_env": (),
     }
 
     filenames: tuple[str, ...]
@@ -85,6 +85,8 @@ class Options(Frozen):
     kubeconfig: str | None
     context: str | None
     request_timeout: str | None
+    #: environment variables templates may read (``--template-env``); none by default
+    template_env: tuple[str, ...]
 
     @property
     def reinject_mode(self) -> str:

@@ -32,7 +32,10 @@ def _fixture_outputs() -> Iterator[tuple[str, str]]:
         args = shlex.split((case / "args").read_text())
         prints_manifests = args[0] == "kube-inject" and not {"--diff", "--check", "patch"} & {
             *args}
-        if prints_manifests and not (case / "expected.rc").exists():
+        # passthrough-rules feeds meshctl documents that are not valid objects on purpose (it
+        # passes them through untouched, as it says)
+        if prints_manifests and not (case / "expected.rc").exists() \
+                and case.name != "passthrough-rules":
             yield f"fixtures/{case.name}", (case / "expected.out").read_text()
 
 

@@ -15,8 +15,8 @@ from meshctl.cli.run import fail
 from meshctl.errors import EXIT_INTERNAL, EXIT_OK, MeshctlError
 
 
-def _stdin() -> bytes:
-    return sys.stdin.buffer.read()
+def _stdin(limit: int = -1) -> bytes:
+    return sys.stdin.buffer.read(limit)
 
 
 def run_fn(config: str | None) -> int:
@@ -25,7 +25,9 @@ def run_fn(config: str | None) -> int:
 
     try:
         if config is None:
-            out = krm.run_resource_list(_stdin())
+            from meshctl.manifests.read import MAX_INPUT_BYTES
+
+            out = krm.run_resource_list(_stdin(MAX_INPUT_BYTES + 1))
             sys.stdout.write(out.text)
             sys.stdout.flush()
             if out.error is not None:

@@ -56,6 +56,10 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
     filenames = (*kw["filenames"], *kw.get("files", ()))  # -f inputs, then positional ones
     if not filenames:
         raise UsageError(NO_INPUT)
+    template_env = tuple(kw.get("template_env") or ())
+    for name in template_env:
+        if not (name.isascii() and name.isidentifier()):
+            raise UsageError(f"--template-env: {name!r} is not an environment variable name")
     if mode is Mode.IN_PLACE and any(
         f == "-" or f.startswith(("http://", "https://")) for f in filenames
     ):
@@ -97,6 +101,7 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
         kubeconfig=kw.get("kubeconfig"),
         context=kw.get("context"),
         request_timeout=kw.get("request_timeout"),
+        template_env=template_env,
     )
 
 

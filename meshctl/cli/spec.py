@@ -162,6 +162,9 @@ PROFILE_OPTIONS: tuple[Opt, ...] = (
         "restartPolicy: Always). Offline, auto means false, as istioctl."),
     Opt("--compliance-policy", dest="compliance_policy", default="", metavar="POLICY",
         help="Istio COMPLIANCE_POLICY, e.g. fips-140-3."),
+    Opt("--template-env", dest="template_env", kind="multiple", metavar="NAME",
+        help="Let templates read environment variable NAME (env, expandenv). Repeatable; "
+        "templates read no other variable, and never the network."),
     Opt("--reinject", dest="reinject", kind="choice", choices=("auto", "strip", "merge"),
         default="auto", show_default=True,
         help="Already-injected workloads: strip = remove the previous injection, then inject "

@@ -137,25 +137,31 @@ def _pod(obj: dict[str, Any], pod_path: tuple[str, ...]) -> podsecurity.Pod:
 
 
 def processor_for(opts: Options, documents: int, *,
-                  list_kinds: frozenset[str] = pipeline.LIST_KINDS,
-                  levels: Mapping[str, str] | None = None) -> pipeline.DocumentProcessor:
+                  levels: Mapping[str, str] | None = None,
+                  injector: Injector | None = None) -> pipeline.DocumentProcessor:
     """The document processor of an inject run over ``documents`` documents to parse (also the
-    KRM function's, which adds ``ResourceList`` to the ``list_kinds``); ``levels``: the Pod
+    KRM function's: a ``ResourceList`` is a ``*List`` like any other); ``levels``: the Pod
     Security level each namespace of the input enforces."""
-    injector = make_injector(opts, documents)
+    if injector is None:
+        injector = make_injector(opts, documents)
     step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip", levels=levels)
-    return pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches,
-                                      list_kinds=list_kinds)
+    return pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches)
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None,
+def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,
         progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     warnings: list[str] = []
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
                            warnings=warnings)
     todo = pipeline.documents_to_parse(sources)
-    processor = processor_for(opts, len(todo), levels=podsecurity.namespace_levels(sources))
-    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+    injector = make_injector(opts, len(todo))
+    processor = processor_for(opts, len(todo), levels=podsecurity.namespace_levels(sources),
+                              injector=injector)
+    every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
+    result = pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)),
                           progress)
-    return result.replace(warnings=(*warnings, *result.warnings)) if warnings else result
+    # the settings' warnings first, then the inputs', then the workloads'
+    done: RunResult = result.replace(
+        warnings=(*injector.settings.warnings, *warnings, *result.warnings))
+    return done

@@ -34,15 +34,20 @@ class UninjectStep:
         return Outcome(new, Action.UNINJECTED, Reason.UNINJECTED)
 
 
-def run(opts: Options, *, stdin: Callable[[], bytes] | None = None,
+def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,
         progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     warnings: list[str] = []
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
                            warnings=warnings)
     todo = pipeline.documents_to_parse(sources)
-    step = UninjectStep(settings_for(opts))
+    settings = settings_for(opts)
+    step = UninjectStep(settings)
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches)
-    result = pipeline.run(sources, todo, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+    every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
+    result = pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)),
                           progress)
-    return result.replace(warnings=(*warnings, *result.warnings)) if warnings else result
+    # the settings' warnings first, then the inputs', then the workloads'
+    done: RunResult = result.replace(
+        warnings=(*settings.warnings, *warnings, *result.warnings))
+    return done

@@ -58,7 +58,7 @@ from gotpl.runtime.values import (
     number_value,
 )
 
-from meshctl.gotemplate import gotpl_runtime
+from meshctl.gotemplate import gotpl_runtime, limits
 from meshctl.records import Frozen
 
 TYPE_CHECKING = False
@@ -477,8 +477,9 @@ class CompiledTemplate(Frozen):
 
     def render(self, data: Any) -> str:
         out: list[str] = []
+        limits.start_render()
         self._entry(data, out)
-        return "".join(out)
+        return limits.check_output("".join(out))
 
 
 def compile_template(template: gotpl.Template, *,
@@ -490,8 +491,10 @@ def compile_template(template: gotpl.Template, *,
     have an implementation there. Raises :class:`Unsupported` when the
     template's options or constructs are not reproduced.
     """
-    if template.sandbox is not None or template.budget is not None:
-        raise Unsupported("sandbox or budget")
+    if template.sandbox is not None:
+        raise Unsupported("sandbox")
+    # a budget is kept by the generated code as meshctl.gotemplate.limits says (gotpl renders
+    # again, with its budget, whenever the compiled form stops)
     if template.missing_key != "default" or template.format_mode != "go":
         raise Unsupported("missing_key/format_mode option")
     if template.extensions.function_map():

@@ -37,7 +37,7 @@ from gotpl.funcs.sprig import text_func_map
 from gotpl.runtime.values import INVALID, UNTYPED_NIL
 
 from meshctl import cache as diskcache
-from meshctl.gotemplate import native
+from meshctl.gotemplate import environ, guards, native
 from meshctl.gotemplate.values import go_eq, go_ne, index_or, register_missing
 
 TYPE_CHECKING = False
@@ -62,8 +62,13 @@ def go_index(value: Any, *keys: Any) -> Any:
     return index_or(INVALID, value, keys)
 
 
-#: Sprig's own text functions (built once: the map is rebuilt on every call).
-_SPRIG: Final[Mapping[str, Callable[..., Any]]] = text_func_map()
+#: Sprig's own text functions (built once: the map is rebuilt on every call), except those that
+#: read the environment or the network: meshctl.gotemplate.environ's instead.
+#: Functions whose result can be far bigger than their arguments check the size first
+#: (meshctl.gotemplate.guards), Go's ``printf`` included.
+_SPRIG: Final[Mapping[str, Callable[..., Any]]] = {**text_func_map(),
+                                                   **environ.SPRIG_REPLACEMENTS,
+                                                   **guards.GUARDED}
 _SPRIG_QUOTE: Final = _SPRIG["quote"]
 
 
@@ -102,8 +107,9 @@ def function_map(extra: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[
 
 def compile_template(source: str, name: str,
                      functions: Mapping[str, Callable[..., Any]]) -> gotpl.Template:
-    """Parse and compile once; raises ``gotpl.TemplateError`` on a syntax error."""
-    return gotpl.Template(source, name=name, functions=functions)
+    """Parse and compile once; raises ``gotpl.TemplateError`` on a syntax error. Every render
+    runs within meshctl's execution budget (:mod:`meshctl.gotemplate.limits`)."""
+    return gotpl.Template(source, name=name, functions=functions, budget=guards.gotpl_budget())
 
 
 #: gotpl's modules whose code shapes a compiled template (parser, compiler, linker, function
@@ -148,7 +154,8 @@ def template_loader(source: str, name: str, functions: Mapping[str, Callable[...
         return compile_template(source, name, functions)
 
     def fits(obj: object) -> bool:
-        return isinstance(obj, gotpl.Template) and obj.source == source and obj.name == name
+        return (isinstance(obj, gotpl.Template) and obj.source == source and obj.name == name
+                and obj.budget == guards.gotpl_budget())
 
     if not cache.has("tpl", key):
         template = diskcache.cached_build(key, "tpl", build, fits, cache)

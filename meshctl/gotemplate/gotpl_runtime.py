@@ -18,6 +18,7 @@ from gotpl.runtime.results import unwrap_function_result
 from gotpl.runtime.sync_vm import _range_entries, format_value
 from gotpl.runtime.values import INVALID, UNTYPED_NIL, ValueAdapter, is_bound_method
 
+from meshctl.gotemplate.limits import iterate
 from meshctl.gotemplate.types import GoEnum, GoMap, GoStruct, GoWrapper, ProtoView
 
 TYPE_CHECKING = False
@@ -153,7 +154,12 @@ def _fail(message: str) -> Any:
 
 
 def _range(value: Any, bindings: int) -> Iterator[tuple[Any, Any]]:
-    return iter(_range_entries(value, bindings))
+    if value.__class__ is int:
+        iterate(max(value, 0))  # before gotpl builds the entries
+        return iter(_range_entries(value, bindings))
+    entries = list(_range_entries(value, bindings))
+    iterate(len(entries))
+    return iter(entries)
 
 
 HELPERS: Final[dict[str, Any]] = {

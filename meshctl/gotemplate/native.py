@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 
+from meshctl.gotemplate.limits import check_output, check_size, iterate, start_render
 from meshctl.gotemplate.types import GoDuration, GoEnum, GoMap, GoStruct, GoWrapper, ProtoView
 from meshctl.gotemplate.values import NIL, NO_VALUE, go_eq, go_ne, index_or
 
@@ -127,12 +128,15 @@ def _range(value: Any, bindings: int) -> Iterator[tuple[Any, Any]]:
     """gotpl's ``range`` entries: (key, element) in Go's order."""
     cls = value.__class__
     if cls is list or cls is tuple:
+        iterate(len(value))
         return enumerate(value)
     if cls is dict or cls is GoMap:
+        iterate(len(value))
         return iter([(k, value[k]) for k in _sorted_keys(value)])
     if cls in _NILS:
         return iter(())
     if cls is int and bindings <= 1:
+        iterate(max(value, 0))
         return ((i, i) for i in range(max(value, 0)))
     raise Fallback(f"range over {cls.__name__}")
 
@@ -283,6 +287,7 @@ def nindent(spaces: Any, value: Any) -> str:
     spaces = _int(spaces)
     if spaces < 0 or value.__class__ is not str:
         raise Fallback("nindent arguments")
+    check_size("nindent", spaces * (value.count("\n") + 1) + len(value))
     pad = " " * spaces
     return "\n" + pad + value.replace("\n", "\n" + pad)  # type: ignore[no-any-return]
 
@@ -463,8 +468,9 @@ class NativeTemplate:
 
     def render(self, data: Any) -> str:
         out: list[str] = []
+        start_render()
         self._entry(data, out)
-        return "".join(out)
+        return check_output("".join(out))
 
 
 def has_native(source: str, name: str, functions: Functions) -> bool:

@@ -77,7 +77,10 @@ CONFIG_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
     "context": ("context", ()),
     "kubectl": ("kubectl", ()),
     "requestTimeout": ("request_timeout", ()),
+    "templateEnv": ("template_env", ()),
 }
+#: keys whose value is a list of names (in a ConfigMap: one string, names separated by commas)
+_LISTS = ("templateEnv",)
 #: keys that read the cluster: they go with fromCluster (as their flags go with --from-cluster)
 _CLUSTER_ONLY = ("injectConfigMapName", "meshConfigMapName", "kubeconfig", "context",
                  "requestTimeout")
@@ -133,6 +136,13 @@ def config_values(config: Any) -> dict[str, Any]:
             raise ConfigError(f"{where}: unknown key {key!r}; "
                               f"known keys: {', '.join(CONFIG_KEYS)}")
         field, choices = CONFIG_KEYS[key]
+        if key in _LISTS:
+            names = value.split(",") if isinstance(value, str) else value
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ConfigError(f"{where}: {key} must be a list of names (or a string of "
+                                  f"names separated by commas), not {value!r}")
+            out[field] = tuple(n.strip() for n in names if n.strip())
+            continue
         if isinstance(value, bool) and choices in (_SIDECAR_CHOICES, _FLAG):
             value = "true" if value else "false"
         if not isinstance(value, str):
@@ -175,7 +185,7 @@ def load_config_file(path: str) -> Any:
                          line=documents[0].start_line + exc.line - 1) from None
 
 
-def run_transformer(config_file: str, stdin: Callable[[], bytes]) -> RunResult:
+def run_transformer(config_file: str, stdin: Callable[[int], bytes]) -> RunResult:
     """kube-inject of the stream on stdin with the options of ``config_file``."""
     try:
         opts = options_from_config(load_config_file(config_file))
@@ -193,7 +203,7 @@ def run_resource_list(data: bytes) -> FnOutput:
     text: str | None = None  # the input, once it is known to be a ResourceList
     items: list[Any] = []
     try:
-        (source,) = read_sources(["-"], stdin=lambda: data)
+        (source,) = read_sources(["-"], stdin=lambda _limit: data)
         documents = [c for c in source.chunks if c.has_content()]
         if len(documents) != 1:
             raise InputError(f"expected one {RESOURCE_LIST_KIND}, found {len(documents)} "
@@ -201,8 +211,7 @@ def run_resource_list(data: bytes) -> FnOutput:
         resource_list = _resource_list(load_document(documents[0].text).data)
         text, items = source.text, resource_list["items"]
         opts = options_from_config(resource_list.get("functionConfig"))
-        processor = processor_for(opts, len(items),
-                                  list_kinds=pipeline.LIST_KINDS | {RESOURCE_LIST_KIND})
+        processor = processor_for(opts, len(items))
         result = pipeline.run([source], pipeline.documents_to_parse([source]), processor, 1)
     except YamlSyntaxError as exc:  # JSON input: not checked when read
         error: MeshctlError = InputError(f"invalid YAML: {exc.problem}", source="<stdin>",

@@ -6,6 +6,14 @@ path prefixes). The apiVersion does not matter: ``apps/v1``, ``extensions/v1beta
 
 Anything else that has ``spec.template.spec.containers`` is reported as an unknown workload and
 passed through unchanged (with a warning), never guessed at.
+
+Lists: ``kind: List`` and any ``<Kind>List`` with a top-level ``items`` list (what ``kubectl get
+-o yaml`` and the API return) hold objects, handled one by one; items of a ``DeploymentList``
+that carry no ``kind`` are Deployments (the API leaves it out).
+
+:func:`check_pod_shape` refuses a workload that Kubernetes would refuse and injection cannot
+handle: no pod template, no containers, fields of the wrong type, label and annotation values
+that are not strings.
 """
 
 from __future__ import annotations
@@ -58,6 +66,20 @@ def pod_template_path(obj: Mapping[str, Any]) -> PodPath | None:
     return POD_TEMPLATE_PATHS.get(kind)
 
 
+def is_list(obj: Mapping[str, Any]) -> bool:
+    """``kind: List`` or ``<Kind>List``, with ``items`` (a list, or null: an empty list)."""
+    kind = obj.get("kind")
+    return (isinstance(kind, str) and kind.endswith("List") and "items" in obj
+            and (kind == "List" or len(kind) > 4))
+
+
+def list_item_kind(obj: Mapping[str, Any]) -> str | None:
+    """The kind of a typed list's items (``Deployment`` for ``DeploymentList``); None for a
+    ``List``, whose items say what they are."""
+    kind = str(obj.get("kind"))
+    return None if kind == "List" else kind[: -len("List")]
+
+
 def looks_like_workload(obj: Mapping[str, Any]) -> bool:
     """True for an object of a kind we do not know that nevertheless has a pod template."""
     tmpl = get_path(obj, GENERIC_POD_PATH)
@@ -66,12 +88,18 @@ def looks_like_workload(obj: Mapping[str, Any]) -> bool:
 
 
 def needs_parse(chunk: Chunk) -> bool:
-    """Whether a document may be a workload (or a ``List`` of them) and must be parsed; every
-    other document is copied as text (libyaml has checked its syntax already)."""
+    """Whether a document may be a workload (or a list of them) and must be parsed; every other
+    document is copied as text once its structure is checked (meshctl.yamltext.check)."""
+    if chunk.parse is None:
+        chunk.parse = _needs_parse(chunk)
+    return chunk.parse
+
+
+def _needs_parse(chunk: Chunk) -> bool:
     if not chunk.has_content():
         return False
     kind = chunk.kind_hint()
-    if kind is None or kind == "List" or kind in POD_TEMPLATE_PATHS:
+    if kind is None or kind.endswith("List") or kind in POD_TEMPLATE_PATHS:
         return True
     # an unknown kind may still carry a pod template; it cannot without a containers key
     return "containers" in chunk.text
@@ -101,20 +129,76 @@ _TYPE_NAMES: Final = {dict: "a mapping", list: "a list", str: "a string", bool: 
                       int: "a number", float: "a number"}  # fmt: skip
 
 
+def type_name(value: Any) -> str:
+    """``a mapping``, ``a list``, ``a string``... as error messages say it."""
+    return _TYPE_NAMES.get(type(value), "null" if value is None else type(value).__name__)
+
+
+def _dotted(path: PodPath) -> str:
+    return ".".join(path) if path else "the object"
+
+
 def check_pod_shape(obj: Mapping[str, Any], path: PodPath) -> None:
-    """Raise InputError, located by its ``path``, when a field injection touches has the wrong
-    type (Istio's typed decoding refuses such a pod too)."""
+    """Raise InputError, located by its ``path``, when a workload cannot be injected as it is:
+    no pod template, no containers, a field injection touches of the wrong type (Istio's typed
+    decoding refuses such a pod too), a label or annotation value that is not a string (the API
+    server refuses those)."""
+    kind = obj.get("kind")
     template = get_path(obj, path) if path else obj
-    if template is None or not isinstance(template, dict):
-        return
+    if path and template is None:
+        depth = next(i for i in range(len(path), -1, -1) if get_path(obj, path[:i]) is not None)
+        raise InputError(f"{kind} has no pod template ({_dotted(path)})", path=path[:depth])
+    if not isinstance(template, dict):
+        raise InputError(f"{_dotted(path)} must be a mapping (a pod template), not "
+                         f"{type_name(template)}", path=path)
     for rel, want, what in _POD_SHAPE:
         value = get_path(template, rel)
         if value is not None and not isinstance(value, want):
             full = (*path, *rel)
-            found = _TYPE_NAMES.get(type(value), "that")
-            raise InputError(f"{'.'.join(full)} must be {what}, not {found}", path=full)
+            raise InputError(f"{_dotted(full)} must be {what}, not {type_name(value)}",
+                             path=full)
         if rel[-1] in ("containers", "initContainers") and isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, dict):
-                    raise InputError(f"{'.'.join((*path, *rel))}[{i}] must be a mapping",
-                                     path=(*path, *rel, i))
+                    raise InputError(f"{_dotted((*path, *rel))}[{i}] must be a mapping, not "
+                                     f"{type_name(item)}", path=(*path, *rel, i))
+    spec = template.get("spec")
+    containers = spec.get("containers") if isinstance(spec, dict) else None
+    if not containers:
+        full = (*path, "spec", "containers")
+        if isinstance(containers, list):
+            state, at = "empty", full
+        elif isinstance(spec, dict) and "containers" in spec:
+            state, at = "null", full
+        else:
+            state, at = "missing", (*path, "spec") if spec is not None else path
+        raise InputError(f"{_dotted(full)} is {state}: a pod needs at least one container",
+                         path=at)
+    metadata_paths = [("metadata",), (*path, "metadata")]
+    if len(path) >= 4:  # the template that holds the pod template (a CronJob's jobTemplate)
+        metadata_paths.insert(1, (*path[:-2], "metadata"))
+    for meta_path in dict.fromkeys(metadata_paths):
+        check_metadata_values(obj, meta_path)
+
+
+def check_metadata_values(obj: Mapping[str, Any], meta_path: PodPath) -> None:
+    """Label and annotation values are strings (null reads as ""); anything else is refused
+    with the quoted form to write instead."""
+    meta = get_path(obj, meta_path)
+    if not isinstance(meta, Mapping):
+        return
+    for field in ("labels", "annotations"):
+        values = meta.get(field)
+        if not isinstance(values, Mapping):
+            continue
+        for key, value in values.items():
+            if value is None or isinstance(value, str):
+                continue
+            where = (*meta_path, field, key)
+            hint = ""
+            if isinstance(value, bool):
+                hint = f': write "{str(value).lower()}"'
+            elif isinstance(value, (int, float)):
+                hint = ": write it in quotes"
+            raise InputError(f"{field[:-1]} {key} must be a string, not {type_name(value)}"
+                             f"{hint}", path=where)

@@ -39,8 +39,7 @@ def resource_patches(change: DocumentChange) -> list[tuple[dict[str, str], list[
         target = _target(change.api_version, change.kind, change.name, change.namespace)
         return [(target, list(change.patch))]
     out: list[tuple[dict[str, str], list[Any]]] = []
-    for index, api_version, kind, namespace, name in change.items:
-        prefix = f"/items/{index}"
+    for prefix, api_version, kind, namespace, name in change.items:
         ops = [_relative(op, prefix) for op in change.patch
                if op["path"] == prefix or op["path"].startswith(prefix + "/")]
         if ops:

@@ -5,9 +5,13 @@ The stream is split on the text, not through a parser: a line that starts with `
 content), so splitting on them is exact and costs nothing. Concatenating every chunk's text gives
 back the input byte for byte, which is how untouched documents come out identical.
 
-The whole stream is still checked for syntax by libyaml's C parser (``raw_parse``: no Python
-objects are built, ~12 us per document), so a broken document anywhere fails the run before
-anything is written, and only documents that may be workloads are composed into nodes.
+Every document is checked later, by the pipeline: documents that may be workloads are composed
+into nodes, the others are walked event by event (:mod:`meshctl.yamltext.check`: syntax,
+duplicate keys, nesting, alias bombs), so a broken document anywhere fails the run before
+anything is written. Reading itself refuses what cannot be a manifest: an input larger than
+:data:`MAX_INPUT_BYTES` (checked before it is read whole), a document larger than
+:data:`MAX_DOCUMENT_CHARS`, text that is not UTF-8, classic Mac line endings (a bare CR), and
+from a URL, a page that is HTML rather than YAML or JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from collections.abc import Callable, Iterable, Iterator
 from meshctl.errors import InputError
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
+#: the largest input read (a file, stdin or a URL); larger ones are refused before being read
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+#: the largest document (the API server takes request bodies of 3 MiB at most)
+MAX_DOCUMENT_CHARS = 8 * 1024 * 1024
 #: what a command says when it is given no input
 NO_INPUT = "filename not specified (see --filename or -f)"
 
@@ -42,13 +50,17 @@ class Chunk:
     parser counts documents; ``start_line`` is the 1-based line of ``text``'s first line.
     """
 
-    __slots__ = ("source", "index", "text", "start_line", "is_json")
+    __slots__ = ("source", "index", "text", "start_line", "is_json", "_content", "parse")
 
     source: str
     index: int
     text: str
     start_line: int
     is_json: bool
+    _content: bool | None
+    #: whether the document may be a workload (meshctl.manifests.find.needs_parse, kept here
+    #: once decided: several steps ask)
+    parse: bool | None
 
     def __init__(self, source: str, index: int, text: str, start_line: int,
                  is_json: bool = False) -> None:
@@ -57,11 +69,17 @@ class Chunk:
         self.text = text
         self.start_line = start_line
         self.is_json = is_json
+        self._content = None
+        self.parse = None
 
     def has_content(self) -> bool:
-        return _CONTENT.search(self.text) is not None and any(
-            not _is_marker_or_comment(line) for line in self.text.splitlines()
-        )
+        """Whether the document holds more than comments, blank lines and markers (asked
+        once the stream is split: the answer is kept)."""
+        if self._content is None:
+            self._content = _CONTENT.search(self.text) is not None and any(
+                not _is_marker_or_comment(line) for line in self.text.splitlines()
+            )
+        return self._content
 
     def kind_hint(self) -> str | None:
         """The top-level kind, read off the text without parsing; None when unsure."""
@@ -199,6 +217,9 @@ def split_json(text: str, source: str) -> list[Chunk] | None:
             _, end = decoder.raw_decode(text, pos)
         except ValueError:
             return None
+        except RecursionError:
+            raise InputError("nested too deeply", source=source, document=len(chunks) + 1,
+                             line=text.count("\n", 0, pos) + 1) from None
         chunks.append(
             Chunk(
                 source=source,
@@ -216,27 +237,6 @@ def split_json(text: str, source: str) -> list[Chunk] | None:
     return chunks
 
 
-def check_syntax(src: Source) -> None:
-    """Validate the whole YAML stream with libyaml (fast, builds no objects).
-
-    Raises InputError naming the document and line of the first problem.
-    """
-    from _ruamel_yaml import CParser  # ruamel.yaml.clib: libyaml bound for ruamel
-
-    try:
-        CParser(src.text).raw_parse()
-    except Exception as exc:  # ruamel raises MarkedYAMLError subclasses
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(
-            f"invalid YAML: {problem}",
-            source=src.name,
-            document=document_at_line(src, line) if line else None,
-            line=line,
-        ) from None
-
-
 def document_at_line(src: Source, line: int) -> int | None:
     found = None
     for chunk in src.chunks:
@@ -246,19 +246,41 @@ def document_at_line(src: Source, line: int) -> int | None:
 
 
 def parse_source(name: str, text: str, path: str | None = None) -> Source:
+    """Split an input into documents (see the module docstring for what is refused here)."""
     bom = text.startswith("\ufeff")
     if bom:
         text = text[1:]
     src = Source(name=name, text=text, path=path, bom=bom)
+    if "\r" in text:
+        _check_line_endings(name, text)
     stripped = text.lstrip()
-    if stripped[:1] in ("{", "["):
-        chunks = split_json(text, name)
-        if chunks is not None:
-            src.chunks = chunks
-            return src
-    src.chunks = split_yaml(text, name)
-    check_syntax(src)
+    chunks = split_json(text, name) if stripped[:1] in ("{", "[") else None
+    src.chunks = chunks if chunks is not None else split_yaml(text, name)
+    for chunk in src.chunks:
+        if len(chunk.text) > MAX_DOCUMENT_CHARS:
+            raise InputError(f"document larger than {MAX_DOCUMENT_CHARS // 2**20} MiB "
+                             f"({len(chunk.text) // 2**20} MiB): no Kubernetes object is that "
+                             "big", source=name, document=chunk.index, line=chunk.start_line)
     return src
+
+
+_BARE_CR = re.compile(r"\r(?!\n)")
+
+
+def _check_line_endings(name: str, text: str) -> None:
+    """Classic Mac line endings (CR alone) are refused: YAML reads a CR as a line break, most
+    tools do not (meshctl's own line splitting would not find the document markers)."""
+    found = _BARE_CR.search(text)
+    if found is None:
+        return
+    offset = found.start()
+    line = text.count("\n", 0, offset) + text.count("\r", 0, offset) - text.count(
+        "\r\n", 0, offset) + 1
+    src = Source(name, text[:offset])
+    src.chunks = split_yaml(src.text, name)
+    raise InputError("line ends with a bare CR (classic Mac line endings); convert the file to "
+                     "LF (or CRLF) line endings", source=name,
+                     document=len(src.chunks) or 1, line=line)
 
 
 Fetcher = Callable[[str], bytes]
@@ -270,17 +292,41 @@ def _fetch_url(url: str) -> bytes:
 
     try:
         with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 (user asked for it)
-            return bytes(resp.read())
+            kind = str(resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if kind in ("text/html", "application/xhtml+xml"):
+                raise InputError(f"the URL returned an HTML page ({kind}), not YAML or JSON",
+                                 source=url)
+            return _bounded(resp.read(MAX_INPUT_BYTES + 1), url)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise InputError(f"cannot fetch: {reason}", source=url) from None
+
+
+def _bounded(data: bytes, name: str, size: int = 0) -> bytes:
+    """``data`` (read with a limit of one byte more than allowed), or the error for an input
+    larger than :data:`MAX_INPUT_BYTES` (``size``: known before reading)."""
+    if max(size, len(data)) > MAX_INPUT_BYTES:
+        raise InputError(f"larger than {MAX_INPUT_BYTES // 2**20} MiB: not a manifest meshctl "
+                         "reads", source=name)
+    return data
 
 
 def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", source=name) from None
+        good = data[: exc.start].decode("utf-8")
+        line = good.count("\n") + 1
+        document = len(split_yaml(good + "x", name))
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start}): binary data, or another encoding", source=name,
+                         document=document, line=line) from None
+
+
+def _looks_like_markup(text: str) -> bool:
+    """An HTML or XML page (a URL that answered with a login page, an error page...)."""
+    head = text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body"))
 
 
 def expand_paths(names: Iterable[str], recursive: bool,
@@ -288,7 +334,8 @@ def expand_paths(names: Iterable[str], recursive: bool,
     """Files named, and the manifest files of directories named (sorted, like kubectl -f DIR).
 
     A directory's entries named like manifests are read when they are regular files (or
-    symbolic links to one), with and without ``recursive`` alike (:func:`_read_entry`)."""
+    symbolic links to one), with and without ``recursive`` alike (:func:`_read_entry`). A
+    directory without any manifest file is an error (a typo in a path, an empty checkout)."""
     for name in names:
         if name == "-" or name.startswith(("http://", "https://")):
             yield name
@@ -302,8 +349,12 @@ def expand_paths(names: Iterable[str], recursive: bool,
                     entries.extend(os.path.join(root, f) for f in sorted(files))
             else:
                 entries = [_join(path, f) for f in sorted(os.listdir(path))]
-            yield from (e for e in entries
-                        if e.endswith(YAML_SUFFIXES) and _read_entry(e, warnings))
+            found = [e for e in entries if e.endswith(YAML_SUFFIXES) and _read_entry(e, warnings)]
+            if not found:
+                below = " or below" if recursive else ""
+                raise InputError(f"no manifests (*.yaml, *.yml, *.json) in the directory{below}",
+                                 source=path)
+            yield from found
         else:
             yield name
 
@@ -351,7 +402,7 @@ def read_sources(
     names: Iterable[str],
     *,
     recursive: bool = False,
-    stdin: Callable[[], bytes] | None = None,
+    stdin: Callable[[int], bytes] | None = None,
     fetch: Fetcher = _fetch_url,
     warnings: list[str] | None = None,
 ) -> list[Source]:
@@ -366,13 +417,20 @@ def read_sources(
             if stdin is None:
                 raise InputError("no standard input available", source="<stdin>")
             display = "<stdin>"
-            src = parse_source(display, _decode(stdin(), display))
+            src = parse_source(display, _decode(_bounded(stdin(MAX_INPUT_BYTES + 1), display),
+                                                display))
         elif name.startswith(("http://", "https://")):
-            src = parse_source(name, _decode(fetch(name), name))
+            text = _decode(fetch(name), name)
+            if _looks_like_markup(text):
+                raise InputError("the URL returned an HTML or XML page, not YAML or JSON",
+                                 source=name)
+            src = parse_source(name, text)
         else:
             try:
                 with open(name, "rb") as fh:
-                    data = fh.read()
+                    if os.fstat(fh.fileno()).st_size > MAX_INPUT_BYTES:  # not read at all
+                        _bounded(b"", name, size=os.fstat(fh.fileno()).st_size)
+                    data = _bounded(fh.read(MAX_INPUT_BYTES + 1), name)
             except FileNotFoundError:
                 raise InputError("no such file or directory", source=name) from None
             except IsADirectoryError:

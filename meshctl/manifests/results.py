@@ -41,8 +41,8 @@ class DocumentChange(Frozen):
     """A document whose text changes, with the RFC 6902 JSON Patch that describes the change
     (empty unless the run prints patches: they travel back from worker processes only then).
 
-    ``items``: for a ``kind: List`` document, ``(index, apiVersion, kind, namespace, name)`` of
-    each item (the patch's paths start with ``/items/INDEX``)."""
+    ``items``: for a ``*List`` document, ``(pointer, apiVersion, kind, namespace, name)`` of each
+    resource in it, at any depth (the patch's paths of that resource start with ``pointer``)."""
 
     __slots__ = ("source", "document", "api_version", "kind", "namespace", "name", "patch",
                  "items")
@@ -55,7 +55,7 @@ class DocumentChange(Frozen):
     namespace: str
     name: str
     patch: list[dict[str, Any]]
-    items: tuple[tuple[int, str, str, str, str], ...]
+    items: tuple[tuple[str, str, str, str, str], ...]
 
 
 class SourceResult(Frozen):

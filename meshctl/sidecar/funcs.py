@@ -8,11 +8,12 @@ Each function takes what a template hands it (plain values or the Go-shaped view
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 from collections.abc import Callable, Mapping
 
+from meshctl.gotemplate.environ import getenv
 from meshctl.gotemplate.goyaml import go_json, go_json_ordered, to_yaml
+from meshctl.gotemplate.limits import check_size
 from meshctl.gotemplate.native import function_table
 from meshctl.gotemplate.types import (
     GoDuration,
@@ -92,8 +93,10 @@ def from_json(text: Any) -> Any:
 
 
 def indent(spaces: Any, source: Any) -> str:
+    text = go_sprint(source)
+    check_size("indent", max(int(spaces), 0) * (text.count("\n") + 1) + len(text))
     pad = " " * int(spaces)
-    lines = go_sprint(source).split("\n")
+    lines = text.split("\n")
     return "\n".join(lines[:1] + [pad + line for line in lines[1:]])
 
 
@@ -185,7 +188,10 @@ def proto_to_json(value: Any) -> str:
 
 
 def env(key: Any, default: Any) -> str:
-    return os.environ.get(go_sprint(key)) or go_sprint(default)
+    """Istio's ``env``: istiod's environment variable ``key``, else ``default``. Offline there is
+    no istiod, and meshctl's own environment may hold secrets: only the variables the user names
+    with ``--template-env`` are read (:mod:`meshctl.gotemplate.environ`)."""
+    return getenv(go_sprint(key)) or go_sprint(default)
 
 
 def _str_map(value: Any) -> Mapping[str, Any]:

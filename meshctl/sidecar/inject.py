@@ -36,6 +36,7 @@ from meshctl.sidecar.config.meshconfig import merge_proxy_config, status_port
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.merge import strategic_merge
 from meshctl.sidecar.names import (
+    INJECT,
     NATIVE_SIDECAR,
     NETWORK,
     OVERRIDES,
@@ -64,13 +65,28 @@ from meshctl.sidecar.probes import apply_rewrite
 from meshctl.sidecar.render import InjectionError, Renderer, select_templates, template_data
 from meshctl.sidecar.uninject import uninject_workload
 from meshctl.sidecar.validate import validate_annotations
-from meshctl.sidecar.workload import PodContext, metadata_path, pod_context, replace_path
+from meshctl.sidecar.workload import (
+    PodContext,
+    legacy_metadata_path,
+    metadata_path,
+    outer_metadata_path,
+    pod_context,
+    replace_path,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from typing import Any, Final
 
 __all__ = ["InjectionError", "Injector"]
+
+#: kinds whose pods run to completion: a classic sidecar keeps running after the job's
+#: containers exit, so the pod never completes
+RUN_TO_COMPLETION: Final = frozenset({"Job", "CronJob"})
+CLASSIC_SIDECAR_IN_JOB: Final = (
+    "the istio-proxy sidecar keeps the pods from completing (it runs on after the job's "
+    "containers exit): inject it as a native sidecar with --native-sidecars true (Kubernetes "
+    "1.29 or later; 1.28 with the SidecarContainers feature gate)")
 
 
 def _native_for(meta: Mapping[str, Any], default: bool) -> bool:
@@ -162,9 +178,11 @@ class Injector:
                         pod_path: tuple[str, ...]) -> dict[str, Any] | None:
         """The provenance record of the workload's previous injection (``{}``: injected
         without one), or None when it was not injected."""
-        meta_path = metadata_path(obj, pod_path, self.settings.cronjob_metadata_on_job_template)
-        annotations = get_path(obj, (*meta_path, "annotations"))
-        return provenance.previous_record(annotations if isinstance(annotations, Mapping) else {})
+        for path in (metadata_path(pod_path), outer_metadata_path(pod_path)):
+            annotations = get_path(obj, (*path, "annotations")) if path is not None else None
+            if isinstance(annotations, Mapping) and STATUS in annotations:
+                return provenance.previous_record(annotations)
+        return None
 
     def inject(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
         """Inject the workload ``obj`` whose pod template is at ``pod_path`` (not mutated)."""
@@ -172,13 +190,18 @@ class Injector:
         template = get_path(obj, pod_path) if pod_path else obj
         if not isinstance(template, Mapping):
             return Outcome(None, Action.SKIPPED, Reason.NO_POD_TEMPLATE)
-        meta_path = metadata_path(obj, pod_path, settings.cronjob_metadata_on_job_template)
+        if legacy_metadata_path(obj, pod_path, STATUS) is not None:
+            # injected the old way (istioctl: the record on spec.jobTemplate.metadata): take
+            # that injection out completely, whatever the re-injection mode, then inject anew
+            obj = uninject_workload(obj, pod_path, settings)
+        meta_path = metadata_path(pod_path)
         spec_path = (*pod_path, "spec")
         meta = get_path(obj, meta_path)
         spec = get_path(obj, spec_path)
         meta = meta if isinstance(meta, Mapping) else {}
         if not isinstance(spec, Mapping):
             return Outcome(None, Action.SKIPPED, Reason.NO_POD_TEMPLATE)
+        outer_warnings, meta_for_policy = _outer_metadata(obj, pod_path, meta)
 
         ctx = pod_context(obj, pod_path, meta)
         pod_name = go_sprint(meta.get("name") or "") or ctx.name
@@ -186,7 +209,7 @@ class Injector:
         full_name = f"{ctx.namespace}/{pod_name}" if ctx.namespace else pod_name
         subject = f"{ctx.kind} {json.dumps(full_name)}" if ctx.kind else json.dumps(full_name)
 
-        decision = decide(meta, spec, namespace=namespace, policy=settings.policy,
+        decision = decide(meta_for_policy, spec, namespace=namespace, policy=settings.policy,
                           never_inject=settings.never_inject_selector,
                           always_inject=settings.always_inject_selector)
         if decision.reason is Reason.HOST_NETWORK:
@@ -201,10 +224,10 @@ class Injector:
 
         if not decision.inject:
             return Outcome(None, Action.SKIPPED, decision.reason, (
-                *decision.warnings,
+                *outer_warnings, *decision.warnings,
                 f"Skipping injection because {subject} has sidecar injection disabled"))
 
-        warnings = list(decision.warnings)
+        warnings = [*outer_warnings, *decision.warnings]
         dns = spec.get("dnsPolicy")
         if dns not in (None, "", "ClusterFirst"):
             warnings.append(f"dnsPolicy of {subject} is {json.dumps(go_sprint(dns))}, not "
@@ -215,6 +238,8 @@ class Injector:
             path = at.annotation(exc.annotation) if exc.annotation else None
             raise InjectionError(f"failed to process pod: {exc}", path=path) from None
         new_obj = replace_path(replace_path(obj, meta_path, new_meta), spec_path, new_spec)
+        if ctx.kind in RUN_TO_COMPLETION and find(PROXY, new_spec.get("containers") or []) >= 0:
+            warnings.append(CLASSIC_SIDECAR_IN_JOB)
         return Outcome(new_obj, Action.INJECTED, Reason.INJECTED, tuple(warnings))
 
     def uninject(self, obj: dict[str, Any], pod_path: tuple[str, ...], *,
@@ -341,6 +366,41 @@ def _check_clashes(meta: Mapping[str, Any], spec: Mapping[str, Any],
                 f"the pod's {_WHAT[field]} {json.dumps(name)} has the name of the "
                 f"{_WHAT[clash]} that the {json.dumps(template)} template adds: {why}; "
                 f"rename yours", path=at.spec(field, i))
+
+
+def _outer_metadata(obj: Mapping[str, Any], pod_path: tuple[str, ...], meta: Mapping[str, Any],
+                    ) -> tuple[list[str], Mapping[str, Any]]:
+    """Istio labels and annotations on the metadata of an outer template (a CronJob's
+    ``spec.jobTemplate.metadata``, where istioctl reads and writes them) never reach the pods:
+    a warning each. A ``sidecar.istio.io/inject`` choice found only there still counts, so that
+    a workload someone disabled the istioctl way is never injected; the metadata the policy
+    reads is returned with it."""
+    outer_path = outer_metadata_path(pod_path)
+    outer = get_path(obj, outer_path) if outer_path is not None else None
+    if outer_path is None or not isinstance(outer, Mapping):
+        return [], meta
+    warnings = []
+    where, pod_where = ".".join(outer_path), ".".join(metadata_path(pod_path))
+    found: dict[str, Any] = {}
+    for field in ("labels", "annotations"):
+        values = outer.get(field)
+        if not isinstance(values, Mapping):
+            continue
+        for key in values:
+            if "istio.io/" in str(key):
+                warnings.append(f"{field[:-1]} {key} on {where} does not reach the pods; put it "
+                                f"on {pod_where}")
+        if INJECT in values:
+            found[field] = values[INJECT]
+    own = [f for f in ("labels", "annotations")
+           if isinstance(meta.get(f), Mapping) and INJECT in meta[f]]
+    if not found or own:
+        return warnings, meta
+    policy_meta = dict(meta)
+    for field, value in found.items():
+        current = meta.get(field)
+        policy_meta[field] = {**(current if isinstance(current, Mapping) else {}), INJECT: value}
+    return warnings, policy_meta
 
 
 class _Locator:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from meshctl.errors import ConfigError, MeshctlError
+from meshctl.gotemplate.environ import allow as allow_environment
 from meshctl.gotemplate.goyaml import ShapeCache
 from meshctl.gotemplate.native import has_native, load_native
 from meshctl.gotemplate.types import GoStruct, ProtoView
@@ -140,6 +141,7 @@ class Renderer:
 
     def __init__(self, settings: Settings, *, compiled: bool = False) -> None:
         self.settings = settings
+        allow_environment(settings.template_env)  # what env/expandenv may read in this run
         self._loaders: dict[str, Callable[[], gotpl.Template]] = {}
         self._compiled: dict[str, gotpl.Template] = {}
         self._parsers: dict[str, ShapeCache] = {name: ShapeCache() for name in settings.templates}

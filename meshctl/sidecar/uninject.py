@@ -48,7 +48,12 @@ from meshctl.sidecar.names import (
 )
 from meshctl.sidecar.pod import recorded_probes
 from meshctl.sidecar.quantity import respelt_resources
-from meshctl.sidecar.workload import metadata_path, pod_context, replace_path
+from meshctl.sidecar.workload import (
+    legacy_metadata_path,
+    metadata_path,
+    pod_context,
+    replace_path,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -345,8 +350,11 @@ def uninject_workload(obj: dict[str, Any], pod_path: tuple[str, ...], settings: 
                       mark_disabled: bool = False) -> dict[str, Any]:
     """``obj`` without its previous injection (:func:`uninject_pod` on its pod template); ``obj``
     itself when it was not injected. With ``mark_disabled``, also behave like Istio's former
-    ``istioctl kube-uninject``."""
-    meta_path = metadata_path(obj, pod_path, settings.cronjob_metadata_on_job_template)
+    ``istioctl kube-uninject``.
+
+    A CronJob injected by istioctl (or an older meshctl) has its injection's metadata on
+    ``spec.jobTemplate.metadata``: it is taken out from there."""
+    meta_path = legacy_metadata_path(obj, pod_path, STATUS) or metadata_path(pod_path)
     spec_path = (*pod_path, "spec")
     meta = get_path(obj, meta_path)
     spec = get_path(obj, spec_path)

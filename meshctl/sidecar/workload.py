@@ -1,8 +1,9 @@
 """Where a workload's pod lives inside the object, and who owns it.
 
 Istio injects a pod; a manifest holds a Deployment, a CronJob... The pod template is at the
-path :mod:`meshctl.manifests.find` gives; this module knows where its *metadata* goes (see
-:func:`metadata_path`), what the templates see as ``.TypeMeta`` and ``.DeploymentMeta``
+path :mod:`meshctl.manifests.find` gives; its *metadata* is the pod template's own (see
+:func:`metadata_path`; :func:`legacy_metadata_path` finds istioctl's CronJob records). This
+module also knows what the templates see as ``.TypeMeta`` and ``.DeploymentMeta``
 (:func:`pod_context`), and how to put a new pod back into a copy of the object.
 """
 
@@ -45,16 +46,46 @@ def replace_path(obj: Mapping[str, Any], path: tuple[str, ...], value: Any) -> d
     return root
 
 
-def metadata_path(obj: Mapping[str, Any], pod_path: tuple[str, ...],
-                  on_job_template: bool) -> tuple[str, ...]:
-    """Where the pod's labels and annotations are read and written.
-
-    The pod template's own ``metadata``, except for a CronJob when ``on_job_template``: Istio's
-    kube-inject writes a CronJob's pod metadata onto ``spec.jobTemplate.metadata``, the Job's
-    (``Settings.cronjob_metadata_on_job_template``)."""
-    if obj.get("kind") == "CronJob" and on_job_template and len(pod_path) >= 2:
-        return (*pod_path[:-2], "metadata")
+def metadata_path(pod_path: tuple[str, ...]) -> tuple[str, ...]:
+    """Where the pod's labels and annotations are read and written: the pod template's own
+    ``metadata``, whatever the kind. (istioctl writes a CronJob's pod metadata onto
+    ``spec.jobTemplate.metadata``, the Job's, where the pods never see it; meshctl does what the
+    webhook does for the pod: docs/istio-config.md.)"""
     return (*pod_path, "metadata")
+
+
+def outer_metadata_path(pod_path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The metadata of the template that holds the pod template (a CronJob's
+    ``spec.jobTemplate.metadata``), or None when the pod template is not nested in another."""
+    if len(pod_path) < 4:
+        return None
+    return (*pod_path[:-2], "metadata")
+
+
+def legacy_metadata_path(obj: Mapping[str, Any], pod_path: tuple[str, ...],
+                         status: str) -> tuple[str, ...] | None:
+    """The outer template's metadata when it holds the record of an injection done the old way
+    (istioctl's: the ``status`` annotation on ``spec.jobTemplate.metadata``, none on the pod
+    template), so that uninject and re-injection clean it up; else None."""
+    outer = outer_metadata_path(pod_path)
+    if outer is None:
+        return None
+    if _has_annotation(_get(obj, metadata_path(pod_path)), status):
+        return None
+    return outer if _has_annotation(_get(obj, outer), status) else None
+
+
+def _get(obj: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _has_annotation(meta: Any, name: str) -> bool:
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+    return isinstance(annotations, Mapping) and name in annotations
 
 
 def pod_context(obj: Mapping[str, Any], pod_path: tuple[str, ...],

@@ -7,8 +7,8 @@ times per run. Everything here is plain string building over plain data.
 Scalars are written so that they read back as the same value under YAML 1.1 (PyYAML, go-yaml v2,
 which Kubernetes uses) AND YAML 1.2 (ruamel): plain when that is safe in both, otherwise single
 quotes when no escape is needed, otherwise double quotes with JSON-compatible escapes.
-Multi-line strings in block context become literal block scalars (``|``, ``|-``, ``|+``) when
-that round-trips exactly; in flow context they are double-quoted.
+Multi-line strings in block context become literal block scalars (``|``, ``|-``) when that
+round-trips exactly; in flow context they are double-quoted.
 """
 
 from __future__ import annotations
@@ -179,9 +179,11 @@ def literal_ok(s: str) -> bool:
     """Can ``s`` (which contains a line break) be written as a literal block scalar exactly?
 
     Conservative: no non-printables, no trailing whitespace on any line (whitespace-only lines
-    are where block scalar rules get subtle), at least one non-empty line.
+    are where block scalar rules get subtle), at least one non-empty line, and not more than one
+    trailing line break: a "keep" scalar (``|+``) would also keep the blank lines that follow
+    it in the user's text, which then become part of the value.
     """
-    if _NEEDS_DOUBLE.search(s.replace("\n", "")) or "\r" in s:
+    if _NEEDS_DOUBLE.search(s.replace("\n", "")) or "\r" in s or s.endswith("\n\n"):
         return False
     lines = s.split("\n")
     has_text = False
@@ -201,8 +203,6 @@ def literal_header(s: str, indicator: int) -> str:
         head += str(indicator)
     if not s.endswith("\n"):
         head += "-"
-    elif s.endswith("\n\n"):
-        head += "+"
     return head
 
 

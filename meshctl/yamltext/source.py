@@ -11,8 +11,15 @@ Data is read the way ruamel's safe loader reads YAML 1.2 core types, with these 
 
 * timestamps stay strings (Kubernetes wants strings; no ``datetime``);
 * merge keys ``<<`` are resolved (local keys win; among merged mappings the earlier wins);
-* duplicate keys: the LAST one wins, as in go-yaml's non-strict ``Unmarshal`` (what Istio's
-  ``kube-inject`` uses); the edit engine keeps the shadowed entries in mind;
+* duplicate keys are refused (:class:`StructureError`): which one wins depends on the parser
+  (go-yaml's non-strict ``Unmarshal``, what Istio's ``kube-inject`` uses, takes the last one;
+  strict parsers refuse). ``allow_duplicates=True`` makes the LAST one win, and the edit
+  engine keeps the shadowed entries in mind;
+* aliases may expand to at most :data:`MAX_ALIAS_NODES` nodes in all (an alias bomb is refused
+  before it is expanded); nesting deeper than Python's recursion allows is refused too (callers
+  check depth first: :mod:`meshctl.yamltext.check`);
+* a key written in explicit form (``? key``) is noted (:attr:`SourceDoc.explicit`): the edit
+  engine cannot keep the bytes around it, so callers refuse to edit such a mapping;
 * mapping keys that are not strings become strings (``1`` -> ``"1"``, ``true`` -> ``"true"``),
   as sigs.k8s.io/yaml does when converting to JSON;
 * explicit standard tags (``!!str``, ``!!int``...) are honoured; other tags are ignored;
@@ -28,7 +35,7 @@ import re
 
 from _ruamel_yaml import CParser
 from ruamel.yaml.cyaml import CSafeLoader
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -56,6 +63,14 @@ class YamlSyntaxError(Exception):
         self.problem = problem
         self.line = line
         self.column = column
+
+
+class StructureError(YamlSyntaxError):
+    """Valid YAML that meshctl refuses: a duplicate key, nesting too deep, an alias bomb."""
+
+
+#: nodes that aliases may add by expansion, in one document (an alias bomb adds billions)
+MAX_ALIAS_NODES: Final = 100_000
 
 
 # --- nodes ---------------------------------------------------------------------------------
@@ -122,7 +137,7 @@ class SourceDoc:
     for nearly every Kubernetes document, which lets the edit engine skip alias bookkeeping).
     """
 
-    __slots__ = ("text", "data", "root", "anchored", "aliases")
+    __slots__ = ("text", "data", "root", "anchored", "aliases", "explicit")
 
     def __init__(
         self,
@@ -131,15 +146,45 @@ class SourceDoc:
         root: Node | None,
         anchored: list[Node],
         aliases: list[AliasNode],
+        explicit: dict[int, int] | None = None,
     ) -> None:
         self.text = text
         self.data = data
         self.root = root
         self.anchored = anchored
         self.aliases = aliases
+        #: ``id(mapping node) -> offset of its first key written as ``? key```` (nearly always
+        #: empty)
+        self.explicit = {} if explicit is None else explicit
 
     def __repr__(self) -> str:
         return f"SourceDoc({self.text[:40]!r}...)"
+
+    def explicit_key_on(self, path: tuple[str | int, ...]) -> int | None:
+        """The offset of an explicit key (``? key``) in a mapping on ``path`` (the root, each
+        mapping the path goes through, and the node at its end), or None."""
+        if not self.explicit:
+            return None
+        node = self.root
+        for step in (*path, None):
+            if isinstance(node, AliasNode):
+                node = node.target
+            if isinstance(node, MapNode):
+                found = self.explicit.get(id(node))
+                if found is not None:
+                    return found
+                if step is None:
+                    return None
+                nxt = None
+                for _key_node, value_node, key in node.entries:
+                    if key == step:
+                        nxt = value_node
+                node = nxt
+            elif isinstance(node, SeqNode) and isinstance(step, int) and step < len(node.items):
+                node = node.items[step]
+            else:
+                return None
+        return None
 
     def offset_of(self, path: tuple[str | int, ...]) -> int | None:
         """Offset in :attr:`text` of the node at ``path`` (mapping keys, list indexes): the
@@ -177,6 +222,10 @@ TAG_MERGE: Final = "tag:yaml.org,2002:merge"
 _RESOLVERS: Final[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
     k: list(v) for k, v in CSafeLoader.yaml_implicit_resolvers.items() if k
 }
+
+
+#: the first characters of plain scalars that may resolve to something other than a string
+RESOLVER_FIRST_CHARS: Final = frozenset(_RESOLVERS)
 
 
 def _to_int(v: str) -> int:
@@ -245,6 +294,15 @@ def _key_string(k: Any) -> str:
     return repr(k) if isinstance(k, float) else str(k)
 
 
+def key_of_scalar(value: str, style: str | None, tag: str | None) -> str:
+    """The key string of a scalar mapping key, as the composer reads it (``1`` -> ``"1"``)."""
+    if tag is None or tag == "!":
+        data = value if style else (_resolve_plain(value) if value else None)
+    else:
+        data = _explicit(tag, value)
+    return _key_string(data)
+
+
 def copy_data(v: Any) -> Any:
     """Deep copy of plain data (much cheaper than copy.deepcopy)."""
     if isinstance(v, dict):
@@ -261,26 +319,75 @@ def _err(problem: str, mark: Any) -> YamlSyntaxError:
     return YamlSyntaxError(problem, mark.line + 1, mark.column + 1)
 
 
-def load_document(text: str) -> SourceDoc:
+def load_document(text: str, *, allow_duplicates: bool = False) -> SourceDoc:
     """Parse one document's source (``---``, ``%YAML``, ``...``, comments and CRLF allowed)."""
     parser = CParser(text)
     try:
-        return _compose(text, parser)
+        return _compose(text, parser, allow_duplicates)
     except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        problem = e.problem or e.context or "invalid YAML"
-        if mark is None:
-            raise YamlSyntaxError(problem, 1, 1) from None
-        raise _err(problem, mark) from None
+        raise syntax_error(e) from None
+    except YAMLError as e:  # libyaml's reader: a character YAML does not allow
+        raise reader_error(e, text) from None
+    except RecursionError:
+        raise StructureError("nested too deeply", 1, 1) from None
     finally:
         parser.dispose()
 
 
-def _compose(text: str, parser: Any) -> SourceDoc:
+def syntax_error(e: MarkedYAMLError) -> YamlSyntaxError:
+    """libyaml's error as a :class:`YamlSyntaxError` (the problem and its line)."""
+    mark = e.problem_mark or e.context_mark
+    problem = e.problem or e.context or "invalid YAML"
+    if mark is None:
+        return YamlSyntaxError(problem, 1, 1)
+    return _err(problem, mark)
+
+
+def reader_error(e: YAMLError, text: str) -> YamlSyntaxError:
+    """libyaml's reader refusing a character (binary data, a control character)."""
+    position = max(0, min(int(getattr(e, "position", 0) or 0), len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    char = text[position] if position < len(text) else ""
+    what = f"U+{ord(char):04X}" if char else "a character"
+    return YamlSyntaxError(f"{what} is not allowed in YAML (binary data or a control "
+                           "character)", line, column)
+
+
+def _is_explicit(text: str, start: int) -> bool:
+    """Whether the block mapping key node starting at ``start`` is written ``? key``: a ``?``
+    before it, with only indentation and ``-`` indicators before that on its line."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\r\n":
+        i -= 1
+    if i < 0 or text[i] != "?":
+        return False
+    line_start = text.rfind("\n", 0, i) + 1
+    return text[line_start:i].replace("-", " ").strip() == ""
+
+
+def _count_nodes(data: Any, limit: int) -> int:
+    """Nodes of plain data, counting stops once past ``limit``."""
+    count = 0
+    todo = [data]
+    while todo and count <= limit:
+        value = todo.pop()
+        count += 1
+        if isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+    return count
+
+
+def _compose(text: str, parser: Any, allow_duplicates: bool) -> SourceDoc:
     get = parser.get_event
     anchors: dict[str, Node] = {}
     anchored: list[Node] = []
     aliases: list[AliasNode] = []
+    explicit: dict[int, int] = {}
+    find_explicit = "?" in text
+    budget = [MAX_ALIAS_NODES]  # nodes aliases may still add
 
     def node(ev: Any) -> Node:
         cls = ev.__class__
@@ -328,6 +435,11 @@ def _compose(text: str, parser: Any) -> SourceDoc:
             a.end = ev.end_mark.index
             a.anchor = None
             a.target = target
+            budget[0] -= _count_nodes(target.data, budget[0])
+            if budget[0] < 0:
+                raise StructureError(f"aliases expand to more than {MAX_ALIAS_NODES} nodes "
+                                     "(an alias bomb?)", ev.start_mark.line + 1,
+                                     ev.start_mark.column + 1)
             a.data = copy_data(target.data)
             aliases.append(a)
             return a
@@ -364,6 +476,13 @@ def _compose(text: str, parser: Any) -> SourceDoc:
                 raise _err(
                     "a mapping or sequence as a mapping key is not supported", kev.start_mark
                 )
+            if ks in data and not allow_duplicates:
+                first = next(kn for kn, _vn, key in entries if key == ks)
+                line = text.count("\n", 0, first.start) + 1
+                raise StructureError(f"duplicate key {ks!r} (first at line {line})",
+                                     kev.start_mark.line + 1, kev.start_mark.column + 1)
+            if find_explicit and id(m) not in explicit and _is_explicit(text, k.start):
+                explicit[id(m)] = text.rfind("?", 0, k.start)
             entries.append((k, v, ks))
             data[ks] = v.data
             ev2 = get()
@@ -381,7 +500,7 @@ def _compose(text: str, parser: Any) -> SourceDoc:
     ev = get()  # StreamStart
     ev = get()
     if ev.__class__ is StreamEndEvent:
-        return SourceDoc(text, None, None, anchored, aliases)
+        return SourceDoc(text, None, None, anchored, aliases, explicit)
     if ev.__class__ is not DocumentStartEvent:  # pragma: no cover
         raise _err("expected a document", ev.start_mark)
     root = node(get())
@@ -389,7 +508,7 @@ def _compose(text: str, parser: Any) -> SourceDoc:
     ev = get()
     if ev.__class__ is not StreamEndEvent:
         raise _err("expected a single document, found another one", ev.start_mark)
-    return SourceDoc(text, root.data, root, anchored, aliases)
+    return SourceDoc(text, root.data, root, anchored, aliases, explicit)
 
 
 _EMPTY: Final[dict[str, Any]] = {}

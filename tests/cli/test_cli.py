@@ -379,7 +379,7 @@ def test_compiled_templates_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch)
         (
             "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n"
             "  metadata: {name: bad}\n  spec:\n    containers:\n    - just-a-string\n",
-            "spec.containers[0] must be a mapping",
+            "spec.containers[0] must be a mapping, not a string",
             9,
         ),
     ],
@@ -390,3 +390,19 @@ def test_wrongly_typed_pod_fields_are_errors_with_their_line(
     res = run_cli(["kube-inject", "-f", "-"], stdin=doc)
     assert res.rc == 3 and res.stdout == ""
     assert res.stderr == f"meshctl: error: <stdin>: document 1 (line {line}): {message}\n"
+
+
+def test_settings_warnings_go_to_the_report(tmp_path: Path) -> None:
+    """Unknown fields of the user's files are the run's warnings, printed by the report (text
+    and JSON) with the file and line; the run succeeds; --quiet silences them."""
+    (tmp_path / "app.yaml").write_text(HELLO)
+    (tmp_path / "mesh.yaml").write_text("accessLogFile: /dev/stdout\nenableTracng: true\n")
+    args = ["kube-inject", "-f", "app.yaml", "--meshConfigFile", "mesh.yaml"]
+    res = run_cli(args, cwd=str(tmp_path))
+    assert res.rc == 0
+    warning = ("mesh.yaml: line 2: mesh config enableTracng: unknown field 'enableTracng' of "
+               "MeshConfig; did you mean 'enableTracing'? (Istio ignores it)")
+    assert res.stderr.splitlines()[0] == f"warning: {warning}"
+    report = json.loads(run_cli([*args, "--report", "json"], cwd=str(tmp_path)).stderr)
+    assert report["warnings"] == [warning]
+    assert run_cli([*args, "-q"], cwd=str(tmp_path)).stderr == ""

@@ -27,7 +27,7 @@ import yaml
 from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES
 from meshctl.sidecar.config.settings import deep_merge_values, set_value
 from tests.clirunner import run_cli
-from tests.conformance.semantic import diff
+from tests.conformance.semantic import diff, golden_with_fixes
 from tests.conformance.test_engine_goldens import (
     GOLDEN,
     _index,
@@ -85,7 +85,8 @@ def _check(res: Any, case: dict[str, Any]) -> None:
     if case.get("expect_warning"):
         assert case["expect_warning"] in res.stderr
     got = _docs(res.stdout)
-    want = _docs((GOLDEN / "inject" / case["golden"]).read_text())
+    want = [golden_with_fixes(case["golden"], d)
+            for d in _docs((GOLDEN / "inject" / case["golden"]).read_text())]
     assert len(got) == len(want)
     pairs = enumerate(zip(want, got, strict=True))
     problems = [f"document {i}:\n{d}" for i, (w, g) in pairs if (d := diff(w, g))]

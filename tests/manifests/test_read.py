@@ -1,6 +1,13 @@
-"""The reader: splitting keeps every byte; syntax errors name the document and line."""
+"""The reader: splitting keeps every byte; syntax errors name the document and line; URLs."""
 
 from __future__ import annotations
+
+import http.server
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -8,6 +15,7 @@ from hypothesis import strategies as st
 
 from meshctl.errors import InputError
 from meshctl.manifests.read import parse_source, split_yaml
+from tests.clirunner import run_cli
 
 
 @pytest.mark.parametrize(
@@ -39,11 +47,13 @@ def test_document_numbers_and_lines() -> None:
 
 
 def test_syntax_error_names_document_and_line() -> None:
+    """Reading only splits; every document is checked by the pipeline, which locates errors
+    in the stream (this one is in a document passed through untouched)."""
     text = "a: 1\n---\nb: 2\n---\nc: [1, 2\nd: 4\n"
-    with pytest.raises(InputError) as err:
-        parse_source("bad.yaml", text)
-    msg = str(err.value)
-    assert msg.startswith("bad.yaml: document 3 (line 6): invalid YAML:"), msg
+    assert len(parse_source("bad.yaml", text).chunks) == 3
+    res = run_cli(["kube-inject", "-f", "-"], stdin=text)
+    assert (res.rc, res.stdout) == (3, "")
+    assert res.stderr.startswith("meshctl: error: <stdin>: document 3 (line 6): invalid YAML:")
 
 
 def test_json_stream() -> None:
@@ -74,3 +84,81 @@ def test_split_never_loses_bytes(lines: list[str], nl: str) -> None:
     except InputError:
         return
     assert "".join(c.text for c in src.chunks) == text
+
+
+# --- URLs ------------------------------------------------------------------------------------
+
+POD_YAML = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n" \
+    "  - {name: web, image: 'web:1'}\n"
+PAGES = {
+    "/pod.yaml": ("application/yaml", POD_YAML),
+    "/login": ("text/html; charset=utf-8", "<!DOCTYPE html><html><body>Sign in</body></html>"),
+    "/login-as-text": ("text/plain", "<!DOCTYPE html>\n<html><body>Sign in</body></html>\n"),
+    "/readme": ("text/plain", "Deploy with kubectl apply.\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            page = PAGES.get(self.path)
+            if page is None:
+                self.send_error(404)
+                return
+            body = page[1].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", page[0])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("/login", "the URL returned an HTML page (text/html), not YAML or JSON"),
+    ("/login-as-text", "the URL returned an HTML or XML page, not YAML or JSON"),
+    ("/readme", "document 1 (line 1): a document must be a Kubernetes object (a mapping), "
+                "not a string"),
+    ("/missing.yaml", "cannot fetch: Not Found"),
+])
+def test_urls_that_do_not_give_manifests(server: str, path: str, message: str) -> None:
+    res = run_cli(["kube-inject", "-f", server + path])
+    assert (res.rc, res.stdout) == (3, "")
+    assert res.stderr == f"meshctl: error: {server}{path}: {message}\n"
+
+
+def test_a_url_that_cannot_be_reached() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    res = run_cli(["kube-inject", "-f", f"http://127.0.0.1:{port}/app.yaml"])
+    assert (res.rc, res.stdout) == (3, "")
+    assert res.stderr.startswith(f"meshctl: error: http://127.0.0.1:{port}/app.yaml: cannot "
+                                 "fetch: ")
+    assert res.stderr.count("\n") == 1
+
+
+def test_a_url_with_manifests(server: str) -> None:
+    res = run_cli(["kube-inject", "-q", "-f", server + "/pod.yaml"])
+    assert res.rc == 0, res.stderr
+    assert "istio-proxy" in res.stdout
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_an_unreadable_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(POD_YAML)
+    secret.chmod(0)
+    res = run_cli(["kube-inject", "-f", str(secret)])
+    assert (res.rc, res.stdout) == (3, "")
+    assert res.stderr == f"meshctl: error: {secret}: Permission denied\n"

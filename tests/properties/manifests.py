@@ -537,16 +537,6 @@ def known_shape(draw: st.DrawFn, shape: str) -> str:
     return _POD.format(name=name, meta=meta, container=container, extra=extra)
 
 
-#: shapes that break the run's contract today (another item of issue 10 fixes them):
-#: name -> (what happens, the smallest example found)
-CONTRACT_KNOWN: dict[str, tuple[str, str]] = {
-    "json-c1-control": (
-        "valid JSON holding a C1 control character (U+0080..U+009F) in a string ends in an "
-        "internal error (exit 4): the YAML reader rejects the character",
-        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, '
-        '"data": {"x": "\x93"}}\n'),
-}
-
 
 @st.composite
 def json_with_c1(draw: st.DrawFn) -> str:

@@ -131,15 +131,62 @@ def test_unknown_template_and_bad_prometheus_port() -> None:
         injector().inject(deployment({"prometheus.io/port": "15090"}), PATH)
 
 
-def test_cronjob_metadata_goes_where_istio_puts_it() -> None:
-    cron = yaml.safe_load((GOLDEN / "inject" / "cronjob.yaml").read_text())
-    path = pod_template_path(cron)
-    assert path is not None
-    out = injector().inject(cron, path).obj
+def _cronjob() -> dict[str, Any]:
+    cron: dict[str, Any] = yaml.safe_load((GOLDEN / "inject" / "cronjob.yaml").read_text())
+    return cron
+
+
+CRON_PATH = ("spec", "jobTemplate", "spec", "template")
+
+
+def test_cronjob_metadata_goes_on_the_pod_template() -> None:
+    """istioctl writes it on spec.jobTemplate.metadata, the Job's; the pods need it."""
+    cron = _cronjob()
+    assert pod_template_path(cron) == CRON_PATH
+    out = injector().inject(cron, CRON_PATH).obj
     assert out is not None
-    assert "sidecar.istio.io/status" in out["spec"]["jobTemplate"]["metadata"]["annotations"]
-    assert "metadata" not in out["spec"]["jobTemplate"]["spec"]["template"]
-    assert injector().uninject(out, path) == cron
+    pod_meta = out["spec"]["jobTemplate"]["spec"]["template"]["metadata"]
+    assert "sidecar.istio.io/status" in pod_meta["annotations"]
+    assert pod_meta["labels"]["security.istio.io/tlsMode"] == "istio"
+    assert "metadata" not in out["spec"]["jobTemplate"]
+    assert injector().uninject(out, CRON_PATH) == cron
+    assert injector().inject(out, CRON_PATH).obj == out
+
+
+def _injected_the_old_way() -> dict[str, Any]:
+    """What istioctl (and meshctl before the fix) wrote: the CronJob golden as it is."""
+    docs = [d for d in yaml.safe_load_all(
+        (GOLDEN / "inject" / "cronjob.yaml.injected").read_text()) if d]
+    old: dict[str, Any] = docs[0]
+    assert "sidecar.istio.io/status" in old["spec"]["jobTemplate"]["metadata"]["annotations"]
+    return old
+
+
+def test_uninject_cleans_up_a_cronjob_injected_the_old_way() -> None:
+    out = injector().uninject(_injected_the_old_way(), CRON_PATH)
+    assert diff(_cronjob(), out) == ""
+
+
+def test_reinjection_moves_the_old_way_to_the_pod_template() -> None:
+    old = _injected_the_old_way()
+    fresh = injector().inject(_cronjob(), CRON_PATH).obj
+    assert fresh is not None
+    again = injector().inject(old, CRON_PATH)
+    assert again.obj is not None
+    assert diff(fresh, again.obj) == ""
+    assert not any("jobTemplate.metadata" in w for w in again.warnings)
+
+
+def test_inject_choice_on_the_job_template_still_disables() -> None:
+    """``sidecar.istio.io/inject: "false"`` where istioctl read it (and istioctl kube-uninject
+    wrote it) never reaches the pods; the workload is still not injected, with a warning."""
+    cron = _cronjob()
+    cron["spec"]["jobTemplate"]["metadata"] = {"labels": {"sidecar.istio.io/inject": "false"}}
+    out = injector().inject(cron, CRON_PATH)
+    assert (out.obj, out.reason) == (None, "label_disabled")
+    assert any("label sidecar.istio.io/inject on spec.jobTemplate.metadata does not reach the "
+               "pods; put it on spec.jobTemplate.spec.template.metadata" in w
+               for w in out.warnings)
 
 
 def test_pod_owner_heuristics() -> None:
@@ -258,3 +305,26 @@ def test_proxy_image(hub: str, tag: Any, proxy_type: str, ann_type: str, want: s
     pc = {"image": {"imageType": proxy_type}} if proxy_type else {}
     ann = {"sidecar.istio.io/proxyImageType": ann_type} if ann_type else {}
     assert proxy_image(values, pc, ann) == want
+
+
+def test_jobs_with_a_classic_sidecar_get_a_warning() -> None:
+    """A classic istio-proxy never exits, so a Job's pod never completes: the warning names the
+    flag and the Kubernetes version native sidecars need. Not for other kinds, not for native
+    sidecars (by flag or by annotation)."""
+    from meshctl.sidecar.inject import CLASSIC_SIDECAR_IN_JOB
+
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+           "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                          "containers": [{"name": "m", "image": "m:1"}]}}}}
+    classic = injector(native=False).inject(job, PATH)
+    assert CLASSIC_SIDECAR_IN_JOB in classic.warnings
+    assert "--native-sidecars true" in CLASSIC_SIDECAR_IN_JOB
+    assert "Kubernetes 1.29 or later" in CLASSIC_SIDECAR_IN_JOB
+    assert CLASSIC_SIDECAR_IN_JOB not in injector(native=True).inject(job, PATH).warnings
+    annotated = copy.deepcopy(job)
+    annotated["spec"]["template"]["metadata"] = {
+        "annotations": {"sidecar.istio.io/nativeSidecar": "true"}}
+    assert CLASSIC_SIDECAR_IN_JOB not in injector(native=False).inject(annotated, PATH).warnings
+    cron = injector(native=False).inject(_cronjob(), CRON_PATH)
+    assert CLASSIC_SIDECAR_IN_JOB in cron.warnings
+    assert CLASSIC_SIDECAR_IN_JOB not in injector(native=False).inject(deployment(), PATH).warnings

@@ -105,3 +105,96 @@ def test_missing_files() -> None:
         load_settings("/nonexistent/inject.yaml")
     with pytest.raises(ConfigError, match="injector config"):
         load_settings(None)
+
+
+# --- what users give is checked against Istio's types (meshctl.sidecar.config.schema) ---------
+
+
+def test_istios_own_files_raise_no_warning() -> None:
+    """Istio's values, mesh config and the settings of every golden case (IstioOperators
+    included) are clean: the checks know every field Istio knows."""
+    import yaml
+
+    from meshctl.sidecar.config import schema
+    from meshctl.sidecar.config.settings import set_value
+
+    s = load_settings(CONFIG, VALUES, GOLDEN / "settings" / "mesh.yaml")
+    assert s.warnings == ()
+    cases = yaml.safe_load((GOLDEN / "cases.yaml").read_text())["cases"]
+    for case in cases:
+        values: dict[str, object] = {}
+        for dotted, value in (case.get("values") or {}).items():
+            set_value(values, dotted, value)
+        assert schema.check(values, schema.VALUES, strict=False) == [], case["id"]
+        assert schema.check(case.get("mesh") or {}, schema.MESH, strict=True) == [], case["id"]
+        if case.get("operator_file"):
+            op = load_settings(CONFIG, VALUES, operator=GOLDEN / "inject" / case["operator_file"])
+            assert op.warnings == (), case["operator_file"]
+
+
+def test_unknown_fields_are_warnings_with_file_and_line(tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text("global:\n  hub: docker.io/istio\n  proxy:\n    statusPortt: 15021\n")
+    mesh = tmp_path / "mesh.yaml"
+    mesh.write_text("accessLogFile: /dev/stdout\ndefaultConfig:\n  concurency: 2\n")
+    s = load_settings(CONFIG, values, mesh)
+    assert s.warnings == (
+        f"{values}: line 4: values global.proxy.statusPortt: unknown field 'statusPortt' of "
+        "ProxyConfig; did you mean 'statusPort'? (only a custom template would read it)",
+        f"{mesh}: line 3: mesh config defaultConfig.concurency: unknown field 'concurency' of "
+        "ProxyConfig; did you mean 'concurrency'? (Istio ignores it)",
+    )
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("defaultConfig:\n  concurrency: abc\n",
+     "line 2: mesh config defaultConfig.concurrency: must be an integer, not a string \"abc\""),
+    ("enableTracing: \"true\"\n",
+     "line 1: mesh config enableTracing: must be true or false, not a string \"true\""),
+    ("trustDomain: 42\n", "line 1: mesh config trustDomain: must be a string, not a number"),
+    ("defaultConfig:\n  interceptionMode: IPTABLES\n",
+     "line 2: mesh config defaultConfig.interceptionMode: must be one of NONE, REDIRECT, "
+     "TPROXY, not \"IPTABLES\""),
+    ("extensionProviders: {name: x}\n",
+     "line 1: mesh config extensionProviders: must be a list, not a mapping"),
+])
+def test_mesh_config_of_the_wrong_type_is_an_error(tmp_path: Path, text: str,
+                                                    message: str) -> None:
+    mesh = tmp_path / "mesh.yaml"
+    mesh.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(CONFIG, VALUES, mesh)
+    assert str(err.value) == f"{mesh}: {message}"
+
+
+def test_values_numbers_for_strings_only_warn(tmp_path: Path) -> None:
+    """Istio's injector renders values without its types: ``excludeInboundPorts: 15021``
+    works there, so it is a warning, not an error."""
+    values = tmp_path / "values.yaml"
+    values.write_text("global:\n  proxy:\n    excludeInboundPorts: 15021\n")
+    s = load_settings(CONFIG, values)
+    assert s.warnings == (f"{values}: line 3: values global.proxy.excludeInboundPorts: should "
+                          "be a string, not a number (write it in quotes)",)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ({"tag": ""}, "--tag ''"),
+    ({"tag": "1.29 debug"}, "--tag '1.29 debug'"),
+    ({"hub": ""}, "--hub ''"),
+    ({"hub": "https://docker.io/istio"}, "--hub 'https://docker.io/istio'"),
+    ({"proxy_image": "docker.io/istio/proxyv2:"}, "--proxy-image 'docker.io/istio/proxyv2:'"),
+    ({"proxy_init_image": "Proxy V2"}, "--proxy-init-image 'Proxy V2'"),
+])
+def test_image_flags_are_checked(flags: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match="^" + message.replace(".", "\\.")):
+        load_settings(CONFIG, VALUES, **flags)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("flags", [
+    {"tag": "1.29.0"}, {"tag": "latest"}, {"hub": "localhost:5000/istio"},
+    {"hub": "gcr.io/my-project/istio-release"}, {"proxy_image": "proxyv2"},
+    {"proxy_image": "docker.io/istio/proxyv2:1.29.0-distroless"},
+    {"proxy_image": "docker.io/istio/proxyv2@sha256:" + "a" * 64},
+])
+def test_good_image_flags(flags: dict[str, str]) -> None:
+    load_settings(CONFIG, VALUES, **flags)  # type: ignore[arg-type]

@@ -375,9 +375,20 @@ def test_replacing_containers() -> None:
 
 
 def test_duplicate_keys() -> None:
+    """meshctl refuses duplicate keys; the engine still edits them right when allowed (the
+    last one counts)."""
     src = "a: 1\nb: 2\na: 3\n"
-    assert change(src, lambda d: d.update(a=4)) == "a: 1\nb: 2\na: 4\n"
-    assert change(src, lambda d: d.pop("a")) == "b: 2\n"
+
+    def dup_change(fn: Any) -> str:
+        doc = load_document(src, allow_duplicates=True)
+        new = copy.deepcopy(doc.data)
+        fn(new)
+        out = apply_patch_to_text(doc, make_patch(doc.data, new))
+        assert load_document(out, allow_duplicates=True).data == new, out
+        return out
+
+    assert dup_change(lambda d: d.update(a=4)) == "a: 1\nb: 2\na: 4\n"
+    assert dup_change(lambda d: d.pop("a")) == "b: 2\n"
 
 
 def test_empty_document_gets_content() -> None:

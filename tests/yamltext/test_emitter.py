@@ -245,8 +245,11 @@ def test_literal_block_is_used_for_readable_multiline() -> None:
     entry_lines("value", "{}\n", 0, BlockStyle(), out)
     assert out == ["value: |", "  {}"]
     out = []
-    entry_lines("value", " lead\nx\n\n", 0, BlockStyle(), out)
-    assert out[0] == "value: |2+"
+    entry_lines("value", " lead\nx\n", 0, BlockStyle(), out)
+    assert out[0] == "value: |2"
+    out = []  # a keep scalar would swallow the blank lines after it: quoted instead
+    entry_lines("value", "x\n\n", 0, BlockStyle(), out)
+    assert out == ['value: "x\\n\\n"']
     assert not literal_ok("trailing \nspace")
     assert not literal_ok("\n\n")
 

@@ -17,6 +17,7 @@ from meshctl.yamltext.source import (
     Node,
     ScalarNode,
     SeqNode,
+    StructureError,
     YamlSyntaxError,
     load_document,
 )
@@ -159,8 +160,17 @@ def test_bad_merge_is_an_error() -> None:
         load_document("a:\n  <<: 1\n")
 
 
-def test_duplicate_keys_last_wins() -> None:
-    d = load_document("a: 1\nb: 2\na: 3\n")
+def test_duplicate_keys_are_refused() -> None:
+    for text, line in (("a: 1\nb: 2\na: 3\n", 3), ("m:\n  x: 1\n  'x': 2\n", 3),
+                       ("1: a\n'1': b\n", 2), ("- {a: 1, b: 2, a: 3}\n", 1)):
+        with pytest.raises(StructureError, match="duplicate key") as err:
+            load_document(text)
+        assert err.value.line == line, text
+    assert load_document("a: {x: 1}\nb: {x: 1}\n<<: {a: 2}\n").data["a"] == {"x": 1}
+
+
+def test_duplicate_keys_last_wins_when_allowed() -> None:
+    d = load_document("a: 1\nb: 2\na: 3\n", allow_duplicates=True)
     assert d.data == {"a": 3, "b": 2}
     assert [ks for _k, _v, ks in d.root.entries] == ["a", "b", "a"]  # type: ignore[union-attr]
 

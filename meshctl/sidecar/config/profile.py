@@ -51,12 +51,15 @@ def settings_for(opts: Options, *, inject_config: Any = None, values: Any = None
                  mesh: Any = None) -> Settings:
     """The settings of a run: the files of ``opts``, else the sources given here (the
     cluster's ConfigMaps, for ``--from-cluster``), else the built-in profile's."""
+    from meshctl.gotemplate.environ import capture
     from meshctl.sidecar.config.settings import load_settings
 
+    values_source = opts.values_file or values or os.path.join(DATA, "values.yaml")
+    mesh_source = opts.mesh_config_file or mesh or os.path.join(DATA, "mesh.yaml")
     return load_settings(
         opts.inject_config_file or inject_config or builtin_inject_config(),
-        opts.values_file or values or os.path.join(DATA, "values.yaml"),
-        opts.mesh_config_file or mesh or os.path.join(DATA, "mesh.yaml"),
+        values_source,
+        mesh_source,
         opts.operator_file,
         revision=opts.revision,
         native_sidecars=opts.native_sidecars_enabled,
@@ -65,4 +68,9 @@ def settings_for(opts: Options, *, inject_config: Any = None, values: Any = None
         tag=opts.tag,
         proxy_image=opts.proxy_image,
         proxy_init_image=opts.proxy_init_image,
+        template_env=capture(opts.template_env, os.environ),
+        # the built-in profile's own files are checked by its tests, not on every run
+        trusted=frozenset(p for p, given in ((values_source, opts.values_file or values),
+                                             (mesh_source, opts.mesh_config_file or mesh))
+                          if not given),
     )

@@ -23,17 +23,22 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 
 from meshctl.errors import ConfigError
 from meshctl.gotemplate.goyaml import load_yaml
 from meshctl.records import Frozen
 from meshctl.sidecar.config.meshconfig import apply_mesh_config
+from meshctl.yamltext.check import check_events
+from meshctl.yamltext.source import StructureError, YamlSyntaxError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from os import PathLike
     from typing import Any, Final
+
+    from meshctl.sidecar.config.schema import Problem
 
     Source = str | PathLike[str] | Mapping[str, Any] | None
     LabelSelector = Mapping[str, Any]
@@ -49,9 +54,9 @@ class Settings(Frozen):
     __slots__ = (
         "templates", "default_templates", "aliases", "policy", "never_inject_selector",
         "always_inject_selector", "injected_annotations", "values", "mesh", "revision",
-        "native_sidecars", "compliance_policy", "cronjob_metadata_on_job_template",
+        "native_sidecars", "compliance_policy", "template_env", "warnings",
     )
-    DEFAULTS = {"cronjob_metadata_on_job_template": True}
+    DEFAULTS = {"template_env": (), "warnings": ()}
 
     templates: Mapping[str, str]
     default_templates: tuple[str, ...]
@@ -65,10 +70,88 @@ class Settings(Frozen):
     revision: str
     native_sidecars: bool
     compliance_policy: str
-    #: ``metadata`` of a CronJob's pod goes to ``spec.jobTemplate.metadata``: Istio's kube-inject
-    #: does so (its goldens show it), though the pod template's own metadata would be the natural
-    #: place. Kept for fidelity; False puts it on the pod template.
-    cronjob_metadata_on_job_template: bool
+    #: the environment variables templates may read (``--template-env``), as (name, value)
+    template_env: tuple[tuple[str, str], ...]
+    #: what the checks of the user's files found that is no error (unknown fields): the run's
+    #: warnings, each naming its file and line
+    warnings: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# where a checked tree came from: the line of a value, for the messages
+
+
+class Origin:
+    """A config tree's file (``name``, ``text``), and where in it the tree is: under ``prefix``
+    (an IstioOperator's ``spec.values``), or in the string at ``embedded`` (a ConfigMap's
+    ``data.values``, itself YAML)."""
+
+    __slots__ = ("name", "text", "prefix", "embedded", "_docs")
+
+    def __init__(self, name: str | None, text: str | None, prefix: tuple[str, ...] = (),
+                 embedded: tuple[str, ...] | None = None) -> None:
+        self.name = name
+        self.text = text
+        self.prefix = prefix
+        self.embedded = embedded
+        self._docs: list[Any] = []
+
+    def within(self, *, prefix: tuple[str, ...] = (),
+               embedded: tuple[str, ...] | None = None) -> Origin:
+        return Origin(self.name, self.text, (*self.prefix, *prefix), embedded)
+
+    def line(self, path: tuple[str | int, ...]) -> int | None:
+        """The line of the value at ``path`` of the tree, when it can be told."""
+        from meshctl.yamltext.source import ScalarNode, YamlSyntaxError, load_document
+
+        if self.text is None:
+            return None
+        try:
+            doc = load_document(self.text, allow_duplicates=True)
+            if self.embedded is None:
+                offset = doc.offset_of((*self.prefix, *path))
+                return None if offset is None else self.text.count("\n", 0, offset) + 1
+            node = _node_at(doc.root, (*self.prefix, *self.embedded))
+            if not isinstance(node, ScalarNode) or node.style not in ("|", ">"):
+                offset = doc.offset_of((*self.prefix, *self.embedded))
+                return None if offset is None else self.text.count("\n", 0, offset) + 1
+            inner = load_document(node.value, allow_duplicates=True)
+            offset = inner.offset_of(path)
+            if offset is None:
+                return None
+            # a block scalar's content starts on the line after its header
+            return self.text.count("\n", 0, node.start) + 1 + node.value.count("\n", 0, offset) + 1
+        except YamlSyntaxError:
+            return None
+
+    def where(self, path: tuple[str | int, ...]) -> str:
+        """``FILE: line L: `` (as much as is known) for messages."""
+        parts = []
+        if self.name:
+            parts.append(f"{self.name}:")
+        line = self.line(path)
+        if line is not None:
+            parts.append(f"line {line}:")
+        return " ".join(parts) + (" " if parts else "")
+
+
+def _node_at(node: Any, path: tuple[str | int, ...]) -> Any:
+    from meshctl.yamltext.source import MapNode, SeqNode
+
+    for step in path:
+        if isinstance(node, MapNode):
+            found = None
+            for _key, value, key in node.entries:
+                if key == step:
+                    found = value
+            node = found
+        elif isinstance(node, SeqNode) and isinstance(step, int) and step < len(node.items):
+            node = node.items[step]
+        else:
+            return None
+    return node
+
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,9 +170,12 @@ def _parse(text: str, what: str) -> Any:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            return json.loads(text)
-        except ValueError:
-            pass
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        except RecursionError:
+            raise ConfigError(f"{what} is nested too deeply") from None
+        except ValueError as exc:
+            if str(exc).startswith("duplicate key"):
+                raise ConfigError(f"{what}: {exc}") from None
     docs = [d for d in _load_all(text, what) if d is not None]
     if not docs:
         return None
@@ -98,26 +184,49 @@ def _parse(text: str, what: str) -> Any:
     return {"kind": "List", "items": docs}
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
 def _load_all(text: str, what: str) -> list[Any]:
-    parts = []
+    parts: list[tuple[int, str]] = []  # (line of the part's first line, text)
     current: list[str] = []
+    start = lineno = 1
     for line in text.splitlines(keepends=True):
         if line.rstrip() == "---" or line.startswith("--- "):
-            parts.append("".join(current))
+            parts.append((start, "".join(current)))
             current = []
+            start = lineno + 1
         else:
             current.append(line)
-    parts.append("".join(current))
-    return [load_yaml(p, what) for p in parts if p.strip()]
+        lineno += 1
+    parts.append((start, "".join(current)))
+    docs = []
+    for first, part in parts:
+        if not part.strip():
+            continue
+        try:  # duplicate keys, nesting, alias bombs: refused before anything is built
+            check_events(part)
+        except YamlSyntaxError as exc:
+            prefix = "" if isinstance(exc, StructureError) else "invalid YAML: "
+            raise ConfigError(f"{what}: {prefix}{exc.problem}", line=first + exc.line - 1) \
+                from None
+        docs.append(load_yaml(part, what))
+    return docs
 
 
-def _load(source: Source, what: str) -> Any:
-    if source is None:
-        return None
-    if isinstance(source, Mapping):
-        return source
+def _load(source: Source, what: str) -> tuple[Any, Origin]:
+    """The parsed source, and where it came from (for the lines of messages)."""
+    if source is None or isinstance(source, Mapping):
+        return source, Origin(None, None)
+    text = _read_text(source, what)
     try:
-        return _parse(_read_text(source, what), what)
+        return _parse(text, what), Origin(str(source), text)
     except ConfigError as exc:
         raise exc.located(source=str(source)) from None
 
@@ -177,14 +286,16 @@ def _get(values: Mapping[str, Any], *path: str) -> Any:
     return cur
 
 
-def _values_tree(doc: Any, what: str) -> dict[str, Any]:
+def _values_tree(doc: Any, what: str, origin: Origin, check: _Checks) -> dict[str, Any]:
     if doc is None:
         return {}
     cm = _configmap_data(doc, "values")
     if cm is not None:
+        origin = origin.within(embedded=("data", "values"))
         doc = _parse(cm, what) if isinstance(cm, str) else cm
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{what} must be a mapping of Helm values")
+    check.tree(doc, "values:Values", "values", origin)
     return copy.deepcopy(dict(doc))
 
 
@@ -196,7 +307,7 @@ class _InjectConfig:
     """Istio's injector config as read (templates, policy, selectors), before it is resolved."""
 
     __slots__ = ("templates", "default_templates", "aliases", "policy", "never", "always",
-                 "injected_annotations", "values_from_configmap")
+                 "injected_annotations", "values_from_configmap", "origin")
 
     templates: dict[str, str]
     default_templates: list[str]
@@ -206,6 +317,7 @@ class _InjectConfig:
     always: list[LabelSelector]
     injected_annotations: dict[str, str]
     values_from_configmap: Any
+    origin: Origin  # the file, for the lines of the values it holds
 
     def __init__(
         self,
@@ -226,6 +338,7 @@ class _InjectConfig:
         self.always = [] if always is None else always
         self.injected_annotations = {} if injected_annotations is None else injected_annotations
         self.values_from_configmap = values_from_configmap
+        self.origin = Origin(None, None)
 
 
 def _inject_config(source: Source) -> _InjectConfig:
@@ -241,9 +354,11 @@ def _inject_config(source: Source) -> _InjectConfig:
     except ConfigError:
         doc = None  # a bare template is rarely valid YAML
     try:
-        return _inject_config_doc(doc, text, what)
+        cfg = _inject_config_doc(doc, text, what)
     except ConfigError as exc:
         raise exc.located(source=str(source)) from None
+    cfg.origin = Origin(str(source), text)
+    return cfg
 
 
 def _inject_config_doc(doc: Any, text: str | None, what: str) -> _InjectConfig:
@@ -314,17 +429,83 @@ def _str_map(value: Any, what: str) -> dict[str, str]:
 # mesh
 
 
-def _mesh_overlay(doc: Any, what: str) -> Mapping[str, Any] | None:
+def _mesh_overlay(doc: Any, what: str, origin: Origin,
+                  check: _Checks) -> Mapping[str, Any] | None:
     if doc is None:
         return None
     cm = _configmap_data(doc, "mesh")
     if cm is not None:
+        origin = origin.within(embedded=("data", "mesh"))
         doc = _parse(cm, what) if isinstance(cm, str) else cm
     if doc is None:
         return None
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{what} must be a mapping")
+    check.tree(doc, "mesh:MeshConfig", "mesh config", origin)
     return doc
+
+
+# --------------------------------------------------------------------------------------------
+# checks of what users give: types (meshctl.sidecar.config.schema), images
+
+
+class _Checks:
+    """Runs the checks of one load (:mod:`meshctl.sidecar.config.schema`, imported only when
+    there is a file to check); errors raise, warnings are kept. Files named in ``trusted`` (the
+    built-in profile's own, checked by its tests) are not checked again on every run."""
+
+    def __init__(self, trusted: frozenset[str] = frozenset()) -> None:
+        self.warnings: list[str] = []
+        self.trusted = trusted
+
+    def problems(self, problems: list[Problem], what: str, origin: Origin,
+                 prefix: tuple[str, ...] = ()) -> None:
+        for problem in problems:
+            path = (*prefix, *problem.path)
+            message = f"{what} {'.'.join(str(p) for p in path)}: {problem.message}"
+            if problem.error:
+                raise ConfigError(message, source=origin.name,
+                                  line=origin.line(problem.path))
+            self.warnings.append(f"{origin.where(problem.path)}{message}")
+
+    def tree(self, tree: Any, root: str, what: str, origin: Origin) -> None:
+        if origin.name in self.trusted:
+            return
+        from meshctl.sidecar.config import schema
+
+        self.problems(schema.check(tree, root, strict=root != schema.VALUES), what, origin)
+
+    def operator(self, spec: Any, origin: Origin) -> None:
+        from meshctl.sidecar.config import schema
+
+        self.problems(schema.check_operator_spec(spec), "IstioOperator",
+                      origin.within(prefix=("spec",)), ("spec",))
+
+
+#: an image tag (Docker's rule), a hub (registry host[:port] and repository path), a full image
+_TAG: Final = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z"
+_PATH: Final = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST: Final = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]+)?"
+_HUB: Final = rf"(?:{_HOST}/)?{_PATH}(?:/{_PATH})*\Z|{_HOST}\Z"
+_IMAGE: Final = (rf"(?:{_HOST}/)?{_PATH}(?:/{_PATH})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+                 r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?\Z")
+
+
+def check_image_flags(hub: str | None, tag: str | None, proxy_image: str | None,
+                      proxy_init_image: str | None) -> None:
+    """``--hub``, ``--tag``, ``--proxy-image``, ``--proxy-init-image``: what an image reference
+    allows (``--tag ""`` would give ``proxyv2:``)."""
+    if tag is not None and not re.match(_TAG, tag):
+        raise ConfigError(f"--tag {tag!r}: an image tag is 1 to 128 letters, digits, '_', '.' "
+                          "or '-', not starting with '.' or '-'")
+    if hub is not None and not re.match(_HUB, hub):
+        raise ConfigError(f"--hub {hub!r}: not an image hub (a registry and repository path "
+                          "such as docker.io/istio or localhost:5000/istio)")
+    for flag, image in (("--proxy-image", proxy_image), ("--proxy-init-image", proxy_init_image)):
+        if image is not None and not re.match(_IMAGE, image):
+            raise ConfigError(f"{flag} {image!r}: not an image reference (such as "
+                              "docker.io/istio/proxyv2:1.29.0, or a name such as proxyv2)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,26 +524,34 @@ def load_settings(
     tag: str | None = None,
     proxy_image: str | None = None,
     proxy_init_image: str | None = None,
+    template_env: tuple[tuple[str, str], ...] = (),
+    trusted: frozenset[str] = frozenset(),
 ) -> Settings:
     """Read and combine the injection settings (see the module docstring for the rules).
 
     Each source is a file path or already-parsed data. Raises :class:`ConfigError` for anything
-    that cannot be used.
+    that cannot be used; the files (except those in ``trusted``) are checked against Istio's
+    types (:mod:`meshctl.sidecar.config.schema`).
     """
+    check_image_flags(hub, tag, proxy_image, proxy_init_image)
+    checks = _Checks(trusted)
     cfg = _inject_config(inject_config)
 
-    values_doc = _load(values, "values file")
+    values_doc, origin = _load(values, "values file")
     if values_doc is None and cfg.values_from_configmap is not None:
         values_doc = {"kind": "ConfigMap", "data": {"values": cfg.values_from_configmap}}
-    vals = _values_tree(values_doc, "values file")
+        origin = cfg.origin
+    vals = _values_tree(values_doc, "values file", origin, checks)
 
-    mesh_cfg = apply_mesh_config(_mesh_overlay(_load(mesh, "mesh config"), "mesh config"))
+    mesh_doc, origin = _load(mesh, "mesh config")
+    mesh_cfg = apply_mesh_config(_mesh_overlay(mesh_doc, "mesh config", origin, checks))
 
-    op = _load(operator, "IstioOperator")
+    op, origin = _load(operator, "IstioOperator")
     if op is not None:
         spec = op.get("spec") if isinstance(op, Mapping) else None
         if not isinstance(spec, Mapping):
-            raise ConfigError("IstioOperator has no spec")
+            raise ConfigError("IstioOperator has no spec", source=origin.name)
+        checks.operator(spec, origin)
         if isinstance(spec.get("values"), Mapping):
             vals = deep_merge_values(vals, spec["values"])
         if isinstance(spec.get("meshConfig"), Mapping):
@@ -415,4 +604,6 @@ def load_settings(
         revision=revision,
         native_sidecars=native_sidecars,
         compliance_policy=compliance_policy,
+        template_env=template_env,
+        warnings=tuple(checks.warnings),
     )
