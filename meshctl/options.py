@@ -31,7 +31,8 @@ class Options(Frozen):
     """The resolved flags of one manifest run (``kube-inject``, ``kube-uninject``)."""
 
     __slots__ = (
-        "filenames", "recursive", "output", "mode", "output_format", "operation",
+        "filenames", "recursive", "only_manifests", "output", "mode", "output_format",
+        "operation",
         "inject_config_file",
         "values_file", "mesh_config_file", "operator_file", "hub", "tag", "revision",
         "native_sidecars", "proxy_image", "proxy_init_image", "compliance_policy", "jobs",
@@ -40,7 +41,8 @@ class Options(Frozen):
         "request_timeout", "template_env",
     )
     DEFAULTS = {
-        "recursive": False, "output": None, "mode": Mode.WRITE, "output_format": "yaml",
+        "recursive": False, "only_manifests": False, "output": None, "mode": Mode.WRITE,
+        "output_format": "yaml",
         "operation": Operation.INJECT,
         "inject_config_file": None, "values_file": None, "mesh_config_file": None,
         "operator_file": None, "hub": None, "tag": None, "revision": "",
@@ -54,6 +56,7 @@ class Options(Frozen):
 
     filenames: tuple[str, ...]
     recursive: bool
+    only_manifests: bool  # skip files that are not Kubernetes manifests (hooks)
     output: str | None
     mode: Mode
     output_format: str  # yaml | json | patch (kustomize patches) | jsonpatch

@@ -94,6 +94,10 @@ INPUT_OPTIONS: tuple[Opt, ...] = (
         help="Input manifest: a file, a directory, an http(s) URL, or - for stdin. Repeatable."),
     Opt("-R", "--recursive", dest="recursive", kind="flag",
         help="Descend into directories named by -f (*.yaml, *.yml, *.json)."),
+    Opt("--only-manifests", dest="only_manifests", kind="flag",
+        help="Skip, with a warning, input files that are plainly not Kubernetes manifests "
+        "(documents without apiVersion and kind), instead of failing: for hooks over a "
+        "repository's YAML."),
     Opt("-o", "--output", dest="output", metavar="FILE", path=True,
         help="Write the result to FILE (atomically; may name an input) instead of stdout."),
     Opt("-i", "--in-place", dest="in_place", kind="flag",

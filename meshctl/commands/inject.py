@@ -153,7 +153,7 @@ def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,
     """Inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     warnings: list[str] = []
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
-                           warnings=warnings)
+                           warnings=warnings, only_manifests=opts.only_manifests)
     todo = pipeline.documents_to_parse(sources)
     injector = make_injector(opts, len(todo))
     processor = processor_for(opts, len(todo), levels=podsecurity.namespace_levels(sources),

@@ -39,7 +39,7 @@ def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,
     """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""
     warnings: list[str] = []
     sources = read_sources(opts.filenames, recursive=opts.recursive, stdin=stdin,
-                           warnings=warnings)
+                           warnings=warnings, only_manifests=opts.only_manifests)
     todo = pipeline.documents_to_parse(sources)
     settings = settings_for(opts)
     step = UninjectStep(settings)

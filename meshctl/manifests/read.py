@@ -405,9 +405,11 @@ def read_sources(
     stdin: Callable[[int], bytes] | None = None,
     fetch: Fetcher = _fetch_url,
     warnings: list[str] | None = None,
+    only_manifests: bool = False,
 ) -> list[Source]:
     """Read every input fully (so ``-o`` may name an input) and split it into documents;
-    ``warnings`` gets what was skipped."""
+    ``warnings`` gets what was skipped. With ``only_manifests``, a file that is plainly not
+    Kubernetes manifests (:func:`is_manifest_file`) is skipped with a warning, not an error."""
     names = list(names)
     if not names:
         raise InputError(NO_INPUT)
@@ -438,5 +440,33 @@ def read_sources(
             except OSError as exc:
                 raise InputError(exc.strerror or str(exc), source=name) from None
             src = parse_source(name, _decode(data, name), name)
+            if only_manifests and not is_manifest_file(src):
+                if warnings is not None:
+                    warnings.append(f"{name}: not Kubernetes manifests; skipped")
+                continue
         sources.append(src)
     return sources
+
+
+#: a block mapping's top-level ``apiVersion:``/``kind:`` line
+_TOP_KEY = re.compile(r"^(apiVersion|kind)[ \t]*:", re.M)
+
+
+def is_manifest_file(src: Source) -> bool:
+    """Whether a file holds Kubernetes objects: every document with content is a mapping with
+    ``apiVersion`` and ``kind``. A file that does not parse counts as manifests when it has
+    top-level ``apiVersion:`` and ``kind:`` lines (a broken manifest is an error, not skipped)."""
+    from meshctl.yamltext.source import YamlSyntaxError, load_document
+
+    for chunk in src.chunks:
+        if not chunk.has_content():
+            continue
+        try:
+            data = load_document(chunk.text).data
+        except YamlSyntaxError:
+            return len(set(_TOP_KEY.findall(chunk.text))) == 2
+        if data is None:
+            continue
+        if not isinstance(data, dict) or "apiVersion" not in data or "kind" not in data:
+            return False
+    return True

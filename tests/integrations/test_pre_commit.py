@@ -24,6 +24,7 @@ from tests.integrations.tools import tool as find_tool
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 APP = (FIXTURES / "kustomize" / "app.yaml").read_text()
+PLAYBOOK = "- hosts: all\n  tasks:\n  - name: ping\n    ping: {}\n"
 
 
 def _git(cwd: Path, tmp: Path, *args: str) -> str:
@@ -48,6 +49,8 @@ def consumer(tmp_path: Path) -> Path:
     (repo / "README.md").write_text("not a manifest\n")
     (repo / ".github").mkdir()
     (repo / ".github" / "ci.yaml").write_text("on: [push]\njobs: {}\n")
+    (repo / "ansible").mkdir()  # not Kubernetes manifests: the hooks skip it
+    (repo / "ansible" / "site.yaml").write_text(PLAYBOOK)
     return repo
 
 
@@ -73,8 +76,8 @@ def _configure(consumer: Path, hook_repo: tuple[Path, str]) -> None:
 
 def test_the_shipped_hooks() -> None:
     hooks = {h["id"]: h for h in yaml.safe_load(HOOKS.read_text())}
-    assert hooks["meshctl-check"]["entry"] == "meshctl kube-inject --check"
-    assert hooks["meshctl-inject"]["entry"] == "meshctl kube-inject --in-place"
+    assert hooks["meshctl-check"]["entry"] == "meshctl kube-inject --only-manifests --check"
+    assert hooks["meshctl-inject"]["entry"] == "meshctl kube-inject --only-manifests --in-place"
     for hook in hooks.values():
         assert hook["language"] == "python"  # pre-commit installs meshctl at the pinned rev
         assert hook["types_or"] == ["yaml", "json"]
@@ -91,7 +94,7 @@ def test_check_fails_on_a_manifest_that_is_not_injected(tmp_path: Path, consumer
     assert "meshctl kube-inject --check" in res.stdout and "Failed" in res.stdout
     assert "deployment/default/web" in res.stdout  # the report names what would change
     # the injected manifest, the JSON ConfigMap and the CI workflow pass on their own
-    names = ["k8s/injected.yaml", "k8s/config.json", ".github/ci.yaml"]
+    names = ["k8s/injected.yaml", "k8s/config.json", ".github/ci.yaml", "ansible/site.yaml"]
     res = run([pre_commit, "run", "meshctl-check", "--files", *names], tmp_path, cwd=consumer)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Passed" in res.stdout
@@ -107,6 +110,7 @@ def test_inject_fixes_the_files_and_then_check_passes(tmp_path: Path, consumer: 
     assert "files were modified by this hook" in res.stdout
     assert (consumer / "k8s" / "app.yaml").read_text() == kube_inject(APP, tmp_path)
     assert (consumer / "README.md").read_text() == "not a manifest\n"
+    assert (consumer / "ansible" / "site.yaml").read_text() == PLAYBOOK
     _git(consumer, tmp_path, "add", "-A")
     res = run([pre_commit, "run", "--all-files"], tmp_path, cwd=consumer)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from meshctl.errors import InputError
-from meshctl.manifests.read import parse_source, split_yaml
+from meshctl.manifests.read import is_manifest_file, parse_source, split_yaml
 from tests.clirunner import run_cli
 
 
@@ -162,3 +162,40 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
     res = run_cli(["kube-inject", "-f", str(secret)])
     assert (res.rc, res.stdout) == (3, "")
     assert res.stderr == f"meshctl: error: {secret}: Permission denied\n"
+
+
+@pytest.mark.parametrize(
+    "text, manifests",
+    [
+        (POD_YAML, True),
+        ("apiVersion: v1\nkind: List\nitems: []\n---\n# the end\n", True),
+        ('{"apiVersion": "v1", "kind": "ConfigMap"}\n', True),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n", True),  # broken: an error
+        ("- hosts: all\n  tasks: []\n", False),  # an Ansible playbook
+        ('{\n  // tsconfig allows comments\n  "compilerOptions": {}\n}\n', False),
+        ("on: [push]\njobs: {}\n", False),  # a CI workflow
+        ("apiVersion: v1\nkind: Pod\n---\nname: values\n", False),  # one document is not
+    ],
+)
+def test_what_is_a_manifest_file(text: str, manifests: bool) -> None:
+    assert is_manifest_file(parse_source("f.yaml", text, "f.yaml")) is manifests
+
+
+def test_only_manifests_skips_other_files_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(POD_YAML)
+    (tmp_path / "play.yaml").write_text("- hosts: all\n  tasks: []\n")
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: x\n")
+    play, pod, broken = (str(tmp_path / n) for n in ("play.yaml", "pod.yaml", "broken.yaml"))
+    res = run_cli(["kube-inject", "-f", play, "-f", pod])
+    assert (res.rc, res.stdout) == (3, "")
+    assert "play.yaml: document 1 (line 1): a document must be a Kubernetes object" in res.stderr
+    res = run_cli(["kube-inject", "--only-manifests", "-f", play, "-f", pod])
+    assert res.rc == 0, res.stderr
+    assert f"warning: {play}: not Kubernetes manifests; skipped" in res.stderr
+    assert "istio-proxy" in res.stdout and "hosts" not in res.stdout
+    res = run_cli(["kube-inject", "--only-manifests", "--check", "-f", play])
+    assert res.rc == 0, res.stderr
+    # a manifest with a syntax error is still an error, not skipped
+    res = run_cli(["kube-inject", "--only-manifests", "--check", "-f", broken, "-f", play])
+    assert (res.rc, res.stdout) == (3, "")
+    assert f"meshctl: error: {broken}: document 1 (line 4): invalid YAML" in res.stderr
