@@ -1,22 +1,5 @@
 """Errors and exit codes: the one place that says how a run ends.
 
- 0   success; with ``--check``/``--diff``: nothing would change
- 1   ``--check``/``--diff`` only: at least one document would change (nothing is written)
- 2   usage error: unknown flag, bad flag value, flags that do not go together, bad arguments
- 3   input or configuration error: unreadable file, YAML/JSON syntax error, invalid
-     annotation, bad injector config, an output file that cannot be written. Nothing is
-     written to stdout or to any file.
- 4   internal error (a bug in meshctl): one line on stderr, no traceback unless
-     ``MESHCTL_DEBUG=1``
- 5   kubectl could not be run (not found, not executable)
- 6   the cluster could not be reached (connection refused, timeout, bad kubeconfig/context)
- 7   the cluster refused the request (unauthorized, forbidden)
- 8   an object was not found (service, namespace, gateway, ConfigMap)
- 9   not ready: no Ready pod behind a service, a load-balancer address still pending, or
-     ``--wait`` timed out
-130  interrupted (Ctrl-C), whenever it happens
-===  ======================================================================================
-=======
 Exit codes (black's ``Report.return_code`` keeps them in one place too) are listed in
 :data:`EXIT_CODES`, which ``--help`` and docs/user-guide.md show (a test checks the docs).
 Scripts may rely on them; they never change meaning. On any error nothing is written to stdout

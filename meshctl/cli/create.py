@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
 
 def run_create_ingress(kw: dict[str, Any]) -> int:
     """Print the manifests on stdout, warnings on stderr; the exit code."""
-    from meshctl.cli.run import fail
+    from meshctl.cli.output import fail
     from meshctl.commands.create_ingress import CreateIngressOptions, create_ingress
 
     try:

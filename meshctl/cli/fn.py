@@ -6,13 +6,12 @@ returns the exit code. Registered in :mod:`meshctl.cli.app` with one line.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
-from meshctl.cli.run import fail
-from meshctl.errors import EXIT_INTERNAL, EXIT_OK, MeshctlError
+from meshctl.cli.output import fail
+from meshctl.errors import EXIT_OK, MeshctlError
 
 
 def _stdin(limit: int = -1) -> bytes:
@@ -40,11 +39,6 @@ def run_fn(config: str | None) -> int:
         text = joined_output(result)
     except MeshctlError as exc:
         return fail(str(exc), exc.exit_code)
-    except Exception as exc:  # a bug: one line, as every meshctl command reports it
-        if os.environ.get("MESHCTL_DEBUG"):
-            raise
-        return fail(f"internal error: {type(exc).__name__}: {exc} "
-                    "(set MESHCTL_DEBUG=1 for details)", EXIT_INTERNAL)
     sys.stdout.write(text)
     sys.stdout.flush()
     sys.stderr.write(render_text(result.results, result.warnings))

@@ -25,7 +25,7 @@ import contextlib
 import os
 import sys
 
-from meshctl.errors import EXIT_INTERRUPTED
+from meshctl.errors import EXIT_INTERNAL, EXIT_INTERRUPTED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -92,6 +92,9 @@ def _help_key(argv: list[str], prog_name: str) -> str | None:
         size = None
     here = os.path.dirname(os.path.abspath(__file__))
     own = sorted(e.path for e in os.scandir(here) if e.name.endswith(".py"))
+    package = os.path.dirname(here)  # what help texts print besides the cli's own words
+    own += [os.path.join(package, "errors.py"), os.path.join(package, "sidecar", "config",
+                                                             "__init__.py")]
     click_files = sorted(e.path for e in os.scandir(click_dir) if e.name.endswith(".py"))
     return diskcache.digest(
         diskcache.FORMAT, "help", sys.version, __version__, prog_name, *argv,
@@ -204,6 +207,13 @@ def main(argv: list[str] | None = None, *, prog_name: str = "meshctl") -> int:
         return _reader_gone()
     except SystemExit as exc:
         return _code(exc)
+    except Exception as exc:  # a bug: one line, never a traceback (unless debugging)
+        if os.environ.get("MESHCTL_DEBUG"):
+            raise
+        from meshctl.cli.output import fail
+
+        return fail(f"internal error: {type(exc).__name__}: {exc} "
+                    "(set MESHCTL_DEBUG=1 for details)", EXIT_INTERNAL)
 
 
 def _reader_gone() -> int:

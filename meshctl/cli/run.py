@@ -10,13 +10,12 @@ stderr. Errors are one line (:func:`fail`); the exit code comes from :mod:`meshc
 
 from __future__ import annotations
 
-import os
 import sys
 
+from meshctl.cli.output import fail
 from meshctl.cli.spec import COMMANDS
 from meshctl.cli.terminal import use_color
 from meshctl.errors import (
-    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_WOULD_CHANGE,
     MeshctlError,
@@ -30,15 +29,6 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from typing import Any
 
     from meshctl.manifests.results import RunResult
-
-
-def fail(message: str, code: int) -> int:
-    """Report an error in ONE line, whatever a library put in its message; the exit code."""
-    message = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    sys.stdout.flush()
-    sys.stderr.write(f"meshctl: error: {message}\n")
-    sys.stderr.flush()
-    return code
 
 
 def options_from(operation: str, kw: dict[str, Any]) -> Options:
@@ -73,6 +63,7 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
     return Options(
         filenames=filenames,
         recursive=kw["recursive"],
+        only_manifests=bool(kw.get("only_manifests")),
         output=kw["output"],
         mode=mode,
         output_format=output_format,
@@ -146,11 +137,6 @@ def execute(opts: Options) -> int:
         stdout_text, files = emit(result, opts)
     except MeshctlError as exc:
         return fail(str(exc), exc.exit_code)
-    except Exception as exc:  # a bug: one line, never a traceback (unless debugging)
-        if os.environ.get("MESHCTL_DEBUG"):
-            raise
-        return fail(f"internal error: {type(exc).__name__}: {exc} "
-                    "(set MESHCTL_DEBUG=1 for details)", EXIT_INTERNAL)
 
     # Everything succeeded: now, and only now, write.
     try:

@@ -31,7 +31,7 @@ def _options(kw: dict[str, Any]) -> UrlOptions:
 
 def run_url(kw: dict[str, Any]) -> int:
     """Print the URL (or run the port-forward); the exit code."""
-    from meshctl.cli.run import fail
+    from meshctl.cli.output import fail
 
     try:
         options = _options(dict(kw))

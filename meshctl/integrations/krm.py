@@ -27,9 +27,10 @@ kustomization's directory)."""
 from __future__ import annotations
 
 from meshctl.commands import pipeline
-from meshctl.commands.inject import processor_for
+from meshctl.commands.inject import make_injector, processor_for
 from meshctl.commands.inject import run as inject_run
 from meshctl.errors import ConfigError, InputError, MeshctlError
+from meshctl.manifests import podsecurity
 from meshctl.manifests.find import object_ref
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import Result, RunResult
@@ -211,8 +212,11 @@ def run_resource_list(data: bytes) -> FnOutput:
         resource_list = _resource_list(load_document(documents[0].text).data)
         text, items = source.text, resource_list["items"]
         opts = options_from_config(resource_list.get("functionConfig"))
-        processor = processor_for(opts, len(items))
+        injector = make_injector(opts, len(items))
+        processor = processor_for(opts, len(items), levels=podsecurity.levels_of(items),
+                                  injector=injector)
         result = pipeline.run([source], pipeline.documents_to_parse([source]), processor, 1)
+        result = result.replace(warnings=(*injector.settings.warnings, *result.warnings))
     except YamlSyntaxError as exc:  # JSON input: not checked when read
         error: MeshctlError = InputError(f"invalid YAML: {exc.problem}", source="<stdin>",
                                          line=exc.line)

@@ -440,7 +440,8 @@ def node_port_host(
 
 def load_balancer_address(service: Obj) -> tuple[str, str] | None:
     """``status.loadBalancer.ingress[0]``'s ip, else its hostname (and which one), or None."""
-    ingress = _list(_status(service).get("loadBalancer", {}).get("ingress"))
+    balancer = _status(service).get("loadBalancer")
+    ingress = _list(balancer.get("ingress") if isinstance(balancer, dict) else None)
     for i, entry in enumerate(ingress):
         if not isinstance(entry, dict):
             continue

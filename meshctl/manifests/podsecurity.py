@@ -314,23 +314,37 @@ def describe(level: str, namespace: str, failures: Iterable[tuple[str, str]]) ->
 
 
 def namespace_levels(sources: Iterable[Source]) -> dict[str, str]:
-    """The Pod Security level each Namespace document of the input enforces (by name)."""
+    """The Pod Security level each Namespace of the input enforces (by name), Namespaces in
+    ``*List`` documents too. Only documents that mention ``Namespace`` are parsed."""
     from meshctl.yamltext.source import YamlSyntaxError, load_document
 
-    levels: dict[str, str] = {}
+    documents: list[Any] = []
     for src in sources:
         for chunk in src.chunks:
-            hint = chunk.kind_hint()
-            if hint != "Namespace" and (hint is not None or "Namespace" not in chunk.text):
+            if "Namespace" not in chunk.text:
                 continue
             try:
-                data = load_document(chunk.text).data
+                documents.append(load_document(chunk.text).data)
             except YamlSyntaxError:
                 continue  # reported by the run, as every syntax error
-            if not isinstance(data, Mapping) or data.get("kind") != "Namespace":
-                continue
-            meta = _map(data.get("metadata"))
-            level = _map(meta.get("labels")).get(ENFORCE_LABEL)
-            if isinstance(meta.get("name"), str) and level in LEVELS:
-                levels[meta["name"]] = level
+    return levels_of(documents)
+
+
+def levels_of(objects: Iterable[Any]) -> dict[str, str]:
+    """The Pod Security level each Namespace among ``objects`` enforces (by name); the items of
+    ``*List`` objects are looked at too, at any depth."""
+    levels: dict[str, str] = {}
+    for obj in objects:
+        if not isinstance(obj, Mapping):
+            continue
+        kind = obj.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
+            levels.update(levels_of(obj["items"]))
+            continue
+        if kind != "Namespace":
+            continue
+        meta = _map(obj.get("metadata"))
+        level = _map(meta.get("labels")).get(ENFORCE_LABEL)
+        if isinstance(meta.get("name"), str) and level in LEVELS:
+            levels[meta["name"]] = level
     return levels

@@ -406,3 +406,18 @@ def test_settings_warnings_go_to_the_report(tmp_path: Path) -> None:
     report = json.loads(run_cli([*args, "--report", "json"], cwd=str(tmp_path)).stderr)
     assert report["warnings"] == [warning]
     assert run_cli([*args, "-q"], cwd=str(tmp_path)).stderr == ""
+
+
+def test_a_bug_is_one_line_with_exit_code_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever command hits it, an unexpected exception is one line and exit code 4."""
+    from meshctl.commands import create_ingress
+    from tests.clirunner import run_main
+
+    def broken(opts: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(create_ingress, "create_ingress", broken)
+    res = run_main(["create", "ingress", "web", "--service", "web:80"])
+    assert (res.rc, res.stdout) == (4, "")
+    assert res.stderr == ("meshctl: error: internal error: ZeroDivisionError: a bug "
+                          "(set MESHCTL_DEBUG=1 for details)\n")

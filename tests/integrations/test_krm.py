@@ -53,6 +53,28 @@ def test_items_are_injected_and_keep_their_text(tmp_path: Path) -> None:
         kube_inject(_items(RESOURCE_LIST), tmp_path, "--revision", "canary"))
 
 
+def test_the_same_warnings_as_kube_inject(tmp_path: Path) -> None:
+    """Pod Security (a Namespace among the items) and the settings' warnings are results too."""
+    namespace = ("  - apiVersion: v1\n    kind: Namespace\n    metadata:\n      name: shop\n"
+                 "      labels: {pod-security.kubernetes.io/enforce: restricted}\n")
+    values = tmp_path / "values.yaml"
+    values.write_text("global:\n  proxy:\n    resoures: {}\n", encoding="utf-8")  # a typo
+    text = RESOURCE_LIST.replace("items:\n", "items:\n" + namespace, 1)
+    text = text.replace("revision: canary", f"revision: canary\n    valuesFile: {values}")
+    code, out, err = _fn(tmp_path, text)
+    assert code == 0, err
+    warnings = [r["message"] for r in yaml.safe_load(out)["results"]
+                if r["severity"] == "warning"]
+    assert any('Pod Security level "restricted"' in w for w in warnings), warnings
+    assert any("resoures" in w for w in warnings), warnings
+    as_list = text.replace(HEADER, "apiVersion: v1\nkind: List\n")
+    res = run([script("meshctl"), "kube-inject", "-f", "-", "--revision", "canary",
+               "--valuesFile", str(values)], tmp_path, stdin=as_list)
+    assert res.returncode == 0, res.stderr
+    for warning in warnings:
+        assert warning in res.stderr
+
+
 def test_results_name_each_workload(tmp_path: Path) -> None:
     code, out, _ = _fn(tmp_path, RESOURCE_LIST)
     assert code == 0

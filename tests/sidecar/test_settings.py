@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meshctl.errors import ConfigError
+from meshctl.errors import ConfigError, UsageError
 from meshctl.sidecar.config.settings import load_settings
 from tests.conftest import SHARED
 
@@ -186,7 +186,7 @@ def test_values_numbers_for_strings_only_warn(tmp_path: Path) -> None:
     ({"proxy_init_image": "Proxy V2"}, "--proxy-init-image 'Proxy V2'"),
 ])
 def test_image_flags_are_checked(flags: dict[str, str], message: str) -> None:
-    with pytest.raises(ConfigError, match="^" + message.replace(".", "\\.")):
+    with pytest.raises(UsageError, match="^" + message.replace(".", "\\.")):
         load_settings(CONFIG, VALUES, **flags)  # type: ignore[arg-type]
 
 

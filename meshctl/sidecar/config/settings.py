@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from meshctl.errors import ConfigError
+from meshctl.errors import ConfigError, UsageError
 from meshctl.gotemplate.goyaml import load_yaml
 from meshctl.records import Frozen
 from meshctl.sidecar.config.meshconfig import apply_mesh_config
@@ -497,15 +497,15 @@ def check_image_flags(hub: str | None, tag: str | None, proxy_image: str | None,
     """``--hub``, ``--tag``, ``--proxy-image``, ``--proxy-init-image``: what an image reference
     allows (``--tag ""`` would give ``proxyv2:``)."""
     if tag is not None and not re.match(_TAG, tag):
-        raise ConfigError(f"--tag {tag!r}: an image tag is 1 to 128 letters, digits, '_', '.' "
-                          "or '-', not starting with '.' or '-'")
+        raise UsageError(f"--tag {tag!r}: an image tag is 1 to 128 letters, digits, '_', '.' "
+                         "or '-', not starting with '.' or '-'")
     if hub is not None and not re.match(_HUB, hub):
-        raise ConfigError(f"--hub {hub!r}: not an image hub (a registry and repository path "
-                          "such as docker.io/istio or localhost:5000/istio)")
+        raise UsageError(f"--hub {hub!r}: not an image hub (a registry and repository path "
+                         "such as docker.io/istio or localhost:5000/istio)")
     for flag, image in (("--proxy-image", proxy_image), ("--proxy-init-image", proxy_init_image)):
         if image is not None and not re.match(_IMAGE, image):
-            raise ConfigError(f"{flag} {image!r}: not an image reference (such as "
-                              "docker.io/istio/proxyv2:1.29.0, or a name such as proxyv2)")
+            raise UsageError(f"{flag} {image!r}: not an image reference (such as "
+                             "docker.io/istio/proxyv2:1.29.0, or a name such as proxyv2)")
 
 
 # --------------------------------------------------------------------------------------------
