@@ -73,7 +73,8 @@ def fn(config: str | None) -> None:
     The options: a ConfigMap's data, or the spec of a meshctl.dev/v1 SidecarInjector, with
     kube-inject's profile and cluster flags in camelCase: revision, hub, tag, proxyImage,
     proxyInitImage, nativeSidecars, compliancePolicy, reinject, injectConfigFile, valuesFile,
-    meshConfigFile, operatorFileName, fromCluster, istioNamespace, injectConfigMapName,
-    meshConfigMapName, kubeconfig, context, kubectl, requestTimeout. See docs/integrations.md.
+    meshConfigFile, operatorFileName, templateEnv (names, a list or comma-separated),
+    fromCluster, istioNamespace, injectConfigMapName, meshConfigMapName, kubeconfig, context,
+    kubectl, requestTimeout. See docs/integrations.md.
     """
     sys.exit(run_fn(config))

@@ -21,6 +21,7 @@ from meshctl.errors import (
     MeshctlError,
     UsageError,
 )
+from meshctl.gotemplate.environ import is_variable_name
 from meshctl.manifests.read import NO_INPUT
 from meshctl.options import Mode, Operation, Options
 
@@ -48,7 +49,7 @@ def options_from(operation: str, kw: dict[str, Any]) -> Options:
         raise UsageError(NO_INPUT)
     template_env = tuple(kw.get("template_env") or ())
     for name in template_env:
-        if not (name.isascii() and name.isidentifier()):
+        if not is_variable_name(name):
             raise UsageError(f"--template-env: {name!r} is not an environment variable name")
     if mode is Mode.IN_PLACE and any(
         f == "-" or f.startswith(("http://", "https://")) for f in filenames

@@ -147,8 +147,10 @@ PROFILE_OPTIONS: tuple[Opt, ...] = (
     Opt("--from-cluster", dest="from_cluster", kind="flag",
         help="Read the injector config, values and mesh config from the cluster (ConfigMaps "
         "istio-sidecar-injector[-REV] and istio[-REV] in --istio-namespace), as istioctl does."),
-    Opt("--istio-namespace", dest="istio_namespace", default="istio-system", show_default=True,
-        metavar="NS", help="Where Istio's ConfigMaps are (with --from-cluster)."),
+    Opt("--istio-namespace", "--istioNamespace", dest="istio_namespace", default="istio-system",
+        show_default=True, metavar="NS",
+        help="Where Istio's ConfigMaps are (with --from-cluster). istioctl's -i is --in-place "
+        "here."),
     Opt("--injectConfigMapName", dest="inject_configmap_name", metavar="NAME",
         help="ConfigMap of the injector config and values (default istio-sidecar-injector"
         "[-REV])."),
@@ -189,7 +191,7 @@ URL_OPTIONS: tuple[Opt, ...] = (
         help="The mesh's ingress gateway (istio-ingressgateway, or the 2017 istio-ingress)."),
     Opt("--gateway", dest="gateway", metavar="NAME",
         help="A Gateway API Gateway: its address and listener port."),
-    Opt("--istio-namespace", dest="istio_namespace", default="istio-system",
+    Opt("--istio-namespace", "--istioNamespace", dest="istio_namespace", default="istio-system",
         show_default=True, metavar="NS",
         help="Where the ingress gateway and the addons are."),
     Opt("--node-port", dest="node_port", kind="flag",
@@ -257,7 +259,7 @@ COMMANDS: dict[str, Command] = {
     "kube-uninject": Command("kube-uninject", "meshctl.cli.run:run_uninject", INPUT_OPTIONS,
                              (FILES,)),
     "url": Command("url", "meshctl.cli.url:run_url", URL_OPTIONS + CLUSTER_OPTIONS,
-                   (Arg("service", "SERVICE", required=False),)),
+                   (Arg("service", "[SERVICE]", required=False),)),
     "create ingress": Command("create ingress", "meshctl.cli.create:run_create_ingress",
                               CREATE_INGRESS_OPTIONS, (Arg("name", "NAME"),)),
 }

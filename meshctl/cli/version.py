@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from meshctl import __version__
-from meshctl.sidecar.config import BUILTIN_ISTIO
+from meshctl.sidecar.config import BUILTIN_ISTIO, BUILTIN_TEMPLATES
 
 #: ``meshctl --version`` (click's ``version_option`` message)
 VERSION_MESSAGE = "%(prog)s %(version)s"
@@ -15,7 +15,8 @@ def version_text(short: bool) -> str:
         return f"{__version__}\n"
     return (
         f"meshctl version {__version__}\n"
-        f"built-in profile: Istio {BUILTIN_ISTIO} sidecar (docker.io/istio, tag {BUILTIN_ISTIO})\n"
+        f"built-in profile: Istio {BUILTIN_ISTIO} (docker.io/istio, tag {BUILTIN_ISTIO}), "
+        f"templates {', '.join(BUILTIN_TEMPLATES)}\n"
     )
 
 

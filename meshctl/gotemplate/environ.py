@@ -28,6 +28,12 @@ class TemplateFunctionError(Exception):
     """A function a template called refused to run (reported as the template's error)."""
 
 
+def is_variable_name(name: str) -> bool:
+    """Whether ``name`` can be an environment variable a template is allowed to read (a shell
+    identifier: ASCII letters, digits and ``_``, not starting with a digit)."""
+    return name.isascii() and name.isidentifier()
+
+
 def capture(names: Iterable[str], environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The named variables of ``environ`` that are set, as ``(name, value)`` pairs."""
     return tuple((name, environ[name]) for name in dict.fromkeys(names) if name in environ)

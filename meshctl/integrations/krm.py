@@ -30,6 +30,7 @@ from meshctl.commands import pipeline
 from meshctl.commands.inject import make_injector, processor_for
 from meshctl.commands.inject import run as inject_run
 from meshctl.errors import ConfigError, InputError, MeshctlError
+from meshctl.gotemplate.environ import is_variable_name
 from meshctl.manifests import podsecurity
 from meshctl.manifests.find import object_ref
 from meshctl.manifests.read import read_sources
@@ -143,6 +144,10 @@ def config_values(config: Any) -> dict[str, Any]:
                 raise ConfigError(f"{where}: {key} must be a list of names (or a string of "
                                   f"names separated by commas), not {value!r}")
             out[field] = tuple(n.strip() for n in names if n.strip())
+            for name in out[field]:
+                if not is_variable_name(name):
+                    raise ConfigError(f"{where}: {key}: {name!r} is not an environment "
+                                      "variable name")
             continue
         if isinstance(value, bool) and choices in (_SIDECAR_CHOICES, _FLAG):
             value = "true" if value else "false"

@@ -237,14 +237,6 @@ def split_json(text: str, source: str) -> list[Chunk] | None:
     return chunks
 
 
-def document_at_line(src: Source, line: int) -> int | None:
-    found = None
-    for chunk in src.chunks:
-        if chunk.start_line <= line:
-            found = chunk.index
-    return found
-
-
 def parse_source(name: str, text: str, path: str | None = None) -> Source:
     """Split an input into documents (see the module docstring for what is refused here)."""
     bom = text.startswith("\ufeff")

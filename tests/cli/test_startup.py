@@ -32,7 +32,8 @@ from meshctl.cli.app import cli
 from meshctl.gotemplate.gotpl_adapter import compile_template, template_loader
 from meshctl.gotemplate.native import native_key
 from meshctl.options import Mode, Operation, Options
-from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES, builtin_inject_config, settings_for
+from meshctl.sidecar.config import BUILTIN_TEMPLATES
+from meshctl.sidecar.config.profile import builtin_inject_config, settings_for
 from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
 from meshctl.sidecar.inject import Injector
 from tests.conftest import SHARED

@@ -26,7 +26,8 @@ import pytest
 import yaml
 
 from meshctl.manifests.find import pod_template_path
-from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES, builtin_inject_config
+from meshctl.sidecar.config import BUILTIN_TEMPLATES
+from meshctl.sidecar.config.profile import builtin_inject_config
 from meshctl.sidecar.config.settings import deep_merge_values, load_settings, set_value
 from meshctl.sidecar.inject import InjectionError, Injector
 from tests.conformance.semantic import diff

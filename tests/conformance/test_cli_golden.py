@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES
+from meshctl.sidecar.config import BUILTIN_TEMPLATES
 from meshctl.sidecar.config.settings import deep_merge_values, set_value
 from tests.clirunner import run_cli
 from tests.conformance.semantic import diff, golden_with_fixes

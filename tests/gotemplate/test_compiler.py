@@ -22,7 +22,8 @@ import yaml
 from meshctl.gotemplate.compiler import Unsupported, compile_template
 from meshctl.gotemplate.fast import FastTemplate
 from meshctl.gotemplate.types import GoMap, GoStruct
-from meshctl.sidecar.config.profile import BUILTIN_TEMPLATES, builtin_inject_config
+from meshctl.sidecar.config import BUILTIN_TEMPLATES
+from meshctl.sidecar.config.profile import builtin_inject_config
 from meshctl.sidecar.funcs import NATIVE_FUNCTIONS, gotpl_functions
 from meshctl.sidecar.kubetypes import OBJECT_META
 from meshctl.sidecar.render import Renderer

@@ -206,6 +206,9 @@ def test_every_profile_flag_has_a_config_key() -> None:
      "context reads the cluster: it goes with fromCluster: true"),
     ({"kind": "ConfigMap", "data": {"fromCluster": "yes"}}, "fromCluster must be one of true"),
     ("revision: x", "the function config must be a mapping"),
+    ({"kind": "ConfigMap", "data": {"templateEnv": "CI, BAD-NAME"}},
+     "templateEnv: 'BAD-NAME' is not an environment variable name"),
+    ({"kind": "ConfigMap", "data": {"templateEnv": 3}}, "templateEnv must be a list of names"),
 ])
 def test_config_errors(config: Any, error: str) -> None:
     with pytest.raises(ConfigError, match=error):
@@ -226,3 +229,7 @@ def test_config_values() -> None:
         "from_cluster": True, "context": "prod", "istio_namespace": "mesh"}
     assert config_values({"apiVersion": "meshctl.dev/v1", "kind": "SidecarInjector",
                           "spec": {"fromCluster": False}}) == {"from_cluster": False}
+    assert config_values({"kind": "ConfigMap", "data": {"templateEnv": "CI, GIT_SHA,"}}) == {
+        "template_env": ("CI", "GIT_SHA")}
+    assert config_values({"apiVersion": "meshctl.dev/v1", "kind": "SidecarInjector",
+                          "spec": {"templateEnv": ["CI"]}}) == {"template_env": ("CI",)}

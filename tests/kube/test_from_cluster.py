@@ -22,14 +22,14 @@ INPUTS = sorted((SHARED / "istio-golden" / "inject").glob("*.yaml"))
 ISTIO_NS = "istio-system"
 
 
-def _istio_configmaps(suffix: str = "") -> list[dict[str, object]]:
+def _istio_configmaps(suffix: str = "", ns: str = ISTIO_NS) -> list[dict[str, object]]:
     return [
-        o.namespace(ISTIO_NS),
-        o.configmap(f"istio-sidecar-injector{suffix}", ISTIO_NS, {
+        o.namespace(ns),
+        o.configmap(f"istio-sidecar-injector{suffix}", ns, {
             "config": (SETTINGS / "inject-config.yaml").read_text(encoding="utf-8"),
             "values": (SETTINGS / "values.json").read_text(encoding="utf-8"),
         }),
-        o.configmap(f"istio{suffix}", ISTIO_NS,
+        o.configmap(f"istio{suffix}", ns,
                     {"mesh": (SETTINGS / "mesh.yaml").read_text(encoding="utf-8")}),
     ]
 
@@ -81,6 +81,20 @@ def test_revision_and_explicit_names(cluster: EmulatorServer, tmp_path: Path) ->
                      "--meshConfigMapName", "istio-canary",
                      "--kubeconfig", str(cluster.kubeconfig)])
     assert (named.rc, named.stdout) == (0, want.stdout)
+
+
+@pytest.mark.parametrize("flag", ["--istio-namespace", "--istioNamespace"])
+def test_istio_in_another_namespace(cluster: EmulatorServer, tmp_path: Path, flag: str) -> None:
+    cluster.add(_istio_configmaps())
+    cluster.add(_istio_configmaps(ns="istio-control"))  # the same ConfigMaps elsewhere
+    app = str(SHARED / "istio-golden" / "inject" / "hello.yaml")
+    want = run_cli(["kube-inject", "-f", app, *_files_args(cluster, tmp_path)])
+    kubeconfig = ["--kubeconfig", str(cluster.kubeconfig)]
+    got = run_cli(["kube-inject", "-f", app, "--from-cluster", flag, "istio-control", *kubeconfig])
+    assert (got.rc, got.stdout) == (0, want.stdout), got.stderr
+    res = run_cli(["kube-inject", "-f", app, "--from-cluster", flag, "istio-other", *kubeconfig])
+    assert (res.rc, res.stdout) == (EXIT_NOT_FOUND, "")
+    assert "istio-other" in res.stderr
 
 
 def test_a_missing_configmap_is_named(cluster: EmulatorServer) -> None:

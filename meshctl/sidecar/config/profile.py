@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 from meshctl.options import Options
+from meshctl.sidecar.config import BUILTIN_TEMPLATES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,9 +26,6 @@ if TYPE_CHECKING:
     from meshctl.sidecar.config.settings import Settings
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
-#: the templates of the built-in profile, each in ``data/<name>.tpl`` (docs/builtin-profile.md
-#: says why Istio's waypoint, kube-gateway and agentgateway templates are not among them)
-BUILTIN_TEMPLATES = ("sidecar", "gateway", "grpc-agent", "grpc-simple")
 
 
 def _data(name: str) -> str:
