@@ -77,12 +77,15 @@ def codes(vocabulary: type) -> dict[str, Code]:
 
 class Outcome(Frozen):
     """What a per-workload step (inject, uninject) did: the new object (None when the workload
-    is skipped), the action, the reason and warnings in Istio's words."""
+    is skipped), the action, the reason and warnings in Istio's words. ``texts``: source texts
+    to write back as they are, ``(path in the new object, recorded form)`` (see
+    :func:`meshctl.yamltext.edit.recorded_text`): what an un-injection restores byte for byte."""
 
-    __slots__ = ("obj", "action", "reason", "warnings")
-    DEFAULTS = {"warnings": ()}
+    __slots__ = ("obj", "action", "reason", "warnings", "texts")
+    DEFAULTS = {"warnings": (), "texts": ()}
 
     obj: dict[str, Any] | None
     action: Code  # an Action
     reason: Code  # a Reason
     warnings: tuple[str, ...]
+    texts: tuple[tuple[tuple[str | int, ...], str], ...]

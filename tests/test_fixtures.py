@@ -9,8 +9,8 @@ A case folder holds:
 
 ``pytest --update-goldens`` rewrites the expected files from the current output; without it a
 stale expected file fails the run. For every successful kube-inject case the output is also
-checked to be a fixed point (kube-inject of the output gives the same bytes) and to keep every
-comment line of the input.
+checked to be a fixed point (kube-inject of the output gives the same bytes), to be undone by
+kube-uninject byte for byte, and to keep every comment line of the input.
 """
 
 from __future__ import annotations
@@ -76,6 +76,12 @@ def test_fixture(case: Path, update_goldens: bool) -> None:
         again = run_cli(args[:-2] + ["-f", "-"], stdin=res.stdout, cwd=str(case))
         assert again.rc == 0
         assert again.stdout == res.stdout, "kube-inject of its own output must be byte-identical"
+        back = run_cli(["kube-uninject", "-q", "-f", "-"], stdin=res.stdout, cwd=str(case))
+        assert back.rc == 0
+        source = inp.read_bytes().decode("utf-8")  # exact bytes: CRLF stays CRLF
+        if "sidecar.istio.io/status" in source:  # injected already: back to the original
+            source = run_cli(["kube-uninject", "-q", "-f", inp.name], cwd=str(case)).stdout
+        assert back.stdout == source, "kube-uninject must give back the input's bytes"
         out_lines = res.stdout.splitlines()
         for line in inp.read_text().splitlines():
             if line.lstrip().startswith("#"):

@@ -1,10 +1,11 @@
 """Every public manifest in ../shared/realworld (and our BookInfo example) goes through.
 
-For each: every workload is injected, the output is a fixed point of kube-inject, every
-original line survives in order (lines inside rewritten probes excepted, the pod's
-``prometheus.io/*`` annotations, which Istio's Prometheus merge points at the agent and keeps in
-``ISTIO_PROMETHEUS_ANNOTATIONS``, and the ``image: auto`` placeholder of a gateway's own
-``istio-proxy`` container, which injection fills in), every comment is kept, and the built-in
+For each: every workload is injected, the output is a fixed point of kube-inject and
+kube-uninject gives back the input byte for byte, every original line survives in order (lines
+inside rewritten probes excepted, the pod's ``prometheus.io/*`` annotations, which Istio's
+Prometheus merge points at the agent and keeps in ``ISTIO_PROMETHEUS_ANNOTATIONS``, and the
+``image: auto`` placeholder of a gateway's own ``istio-proxy`` container, which injection fills
+in), every comment is kept, and the built-in
 kinds validate against Kubernetes 1.33's schema (strict). A file without workloads comes out
 byte-identical.
 
@@ -101,6 +102,11 @@ def test_realworld(path: Path) -> None:
     again = run_cli(["kube-inject", "-f", "-"], stdin=out)
     assert again.rc == 0, again.stderr
     assert again.stdout == out
+
+    # kube-uninject gives back the bytes
+    back = run_cli(["kube-uninject", "-q", "-f", "-"], stdin=out)
+    assert back.rc == 0, back.stderr
+    assert back.stdout == text
 
     # every original line kept in order, except inside rewritten probes
     old_lines = text.splitlines()

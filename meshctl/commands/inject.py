@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from meshctl import cache as diskcache
 from meshctl.commands import pipeline
+from meshctl.commands.uninject import UninjectStep
 from meshctl.errors import MeshctlError
 from meshctl.manifests import podsecurity
 from meshctl.manifests.find import get_path
@@ -22,8 +23,9 @@ from meshctl.sidecar.config import BUILTIN_ISTIO
 from meshctl.sidecar.config.profile import settings_for
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.inject import Injector
-from meshctl.sidecar.provenance import why_stale
-from meshctl.sidecar.uninject import uninject_workload
+from meshctl.sidecar.provenance import keep_undo, recorded_undo, why_stale
+from meshctl.sidecar.workload import metadata_path
+from meshctl.yamltext.patch import escape
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,13 +86,33 @@ class InjectStep:
     """Inject one workload. With ``uninject_first`` (``--reinject strip``), a previous injection
     is taken out completely first, so that an upgrade leaves nothing stale behind; otherwise
     Istio merges the new sidecar over the old one. ``levels``: the Pod Security level each
-    namespace of the input enforces; a warning says when injection makes a pod fail it."""
+    namespace of the input enforces; a warning says when injection makes a pod fail it.
+
+    It is also how an injection is undone exactly (the pipeline's ``Reversal``): by
+    :class:`~meshctl.commands.uninject.UninjectStep`, with what the pipeline finds it needs
+    kept in meshctl's record (:func:`meshctl.sidecar.provenance.keep_undo`); a re-injection
+    keeps the record of the first injection."""
 
     def __init__(self, injector: Injector, *, uninject_first: bool,
                  levels: Mapping[str, str] | None = None) -> None:
         self.injector = injector
         self.uninject_first = uninject_first
         self.levels = levels or {}
+        self.inverse = UninjectStep(injector.settings)
+
+    def applies(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> bool:
+        return self.injector.previous_record(obj, pod_path) is None
+
+    def record(self, obj: dict[str, Any], pod_path: tuple[str, ...],
+               undo: tuple[tuple[tuple[str | int, ...], str | None], ...]) -> dict[str, Any]:
+        pointers = [("".join("/" + escape(str(t)) for t in path), text) for path, text in undo]
+        return keep_undo(obj, pod_path, pointers)
+
+    @staticmethod
+    def _previous_undo(obj: dict[str, Any], pod_path: tuple[str, ...],
+                       ) -> list[tuple[str, str | None]]:
+        annotations = get_path(obj, (*metadata_path(pod_path), "annotations"))
+        return recorded_undo(annotations) if isinstance(annotations, Mapping) else []
 
     def _pod_security(self, bare: dict[str, Any], after: dict[str, Any],
                       pod_path: tuple[str, ...]) -> tuple[str, ...]:
@@ -101,7 +123,7 @@ class InjectStep:
         if not isinstance(namespace, str) or namespace not in self.levels:
             return ()
         if not self.uninject_first:  # a previous injection is not the user's pod
-            bare = uninject_workload(bare, pod_path, self.injector.settings)
+            bare = self.injector.uninject(bare, pod_path)
         level = self.levels[namespace]
         failures = podsecurity.new_failures(level, _pod(bare, pod_path), _pod(after, pod_path))
         return (podsecurity.describe(level, namespace, failures),) if failures else ()
@@ -109,7 +131,7 @@ class InjectStep:
     def __call__(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
         source = obj
         if self.uninject_first:
-            source = uninject_workload(obj, pod_path, self.injector.settings)
+            source = self.injector.uninject(obj, pod_path)
         outcome = self.injector.inject(source, pod_path)
         if outcome.obj is None:
             # the reason code says why; keep only warnings that add something (host networking
@@ -119,6 +141,10 @@ class InjectStep:
                              or not w.startswith("Skipping injection"))
             return Outcome(None, outcome.action, outcome.reason, warnings)
         warnings = (*outcome.warnings, *self._pod_security(source, outcome.obj, pod_path))
+        previous_undo = self._previous_undo(obj, pod_path)
+        if previous_undo:  # the record of the first injection stays
+            outcome = outcome.replace(obj=keep_undo(outcome.obj, pod_path, previous_undo))
+            assert outcome.obj is not None
         if outcome.obj == obj:
             return Outcome(None, Action.UNCHANGED, Reason.UP_TO_DATE, warnings)
         previous = self.injector.previous_record(obj, pod_path)
@@ -145,7 +171,7 @@ def processor_for(opts: Options, documents: int, *,
     if injector is None:
         injector = make_injector(opts, documents)
     step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip", levels=levels)
-    return pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches)
+    return pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches, reversal=step)
 
 
 def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,

@@ -35,20 +35,65 @@ from meshctl.manifests.read import Chunk, Source
 from meshctl.manifests.results import DocumentChange, Result, RunResult, SourceResult
 from meshctl.outcomes import Action, Outcome, Reason
 from meshctl.yamltext.check import check_events, may_be_deep
-from meshctl.yamltext.edit import apply_patch_to_text
-from meshctl.yamltext.patch import make_patch
-from meshctl.yamltext.source import StructureError, YamlSyntaxError, load_document
+from meshctl.yamltext.edit import (
+    Changes,
+    PatchError,
+    Verbatim,
+    apply_patch_to_text,
+    differing_paths,
+    node_paths,
+    recorded_text,
+)
+from meshctl.yamltext.layout import Layout
+from meshctl.yamltext.patch import escape, make_patch, parse_pointer, strict_equal
+from meshctl.yamltext.source import SourceDoc, StructureError, YamlSyntaxError, load_document
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
-    from typing import Any
+    from typing import Any, Protocol
+
+    #: a path in an object: mapping keys and list indexes
+    Path = tuple[str | int, ...]
+    #: recorded source texts: (path, recorded form), see :attr:`Outcome.texts`
+    Texts = tuple[tuple[Path, str], ...]
+    #: what an inverse step is to undo beyond its own rules: (path, recorded form), or
+    #: (path, None): remove what the inverse leaves there
+    Undo = tuple[tuple[Path, str | None], ...]
+    #: where an inverse differs: the nodes to give back, the paths to remove (in order)
+    Sites = tuple[set[Path], list[Path]]
     #: a command's work on one workload: (object, pod-template path) -> outcome; must not mutate
     WorkloadStep = Callable[[dict[str, Any], tuple[str, ...]], Outcome]
     #: ``progress(documents done, documents in all)``
     Progress = Callable[[int, int], None]
 
+    class Reversal(Protocol):
+        """How a step is undone, for steps whose inverse must give back the input's bytes
+        (inject, undone by uninject); see :meth:`DocumentProcessor._reversible`."""
+
+        def applies(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> bool:
+            """Whether the step's result on ``obj`` is to be undone exactly (a first
+            injection: a re-injection is undone to the first one's input)."""
+
+        def inverse(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
+            """The inverse step (it applies what :meth:`record` kept, and returns its texts)."""
+
+        def record(self, obj: dict[str, Any], pod_path: tuple[str, ...],
+                   undo: Undo) -> dict[str, Any]:
+            """``obj`` (the step's result) keeping ``undo`` for the inverse step: removals (in
+            the order given, on the inverse's result without them), then texts."""
+
+    #: an object of a document the step changed: (its path in the document, the object, its
+    #: pod-template path, the new object, the texts of the step's outcome, the keys added to
+    #: the object for the step: the kind and apiVersion of a typed list's item)
+    Touched = tuple[Path, dict[str, Any], tuple[str, ...], dict[str, Any], Texts,
+                    tuple[str, ...]]
+
 #: what processing one document gives: its new text (None: unchanged), its results, its change
 Processed = tuple[str | None, list[Result], DocumentChange | None]
+
+#: rounds of recording texts, and checking by running the inverse, before a result is kept
+REVERSAL_ROUNDS = 3
+
 
 
 def _located(exc: YamlSyntaxError, chunk: Chunk) -> InputError:
@@ -64,18 +109,23 @@ def _not_an_object(what: str) -> InputError:
 
 
 class DocumentProcessor:
-    """Runs one workload step over documents (built once per run)."""
+    """Runs one workload step over documents (built once per run). ``reversal``: how the step
+    is undone, when its inverse must give back the input byte for byte (kube-inject's)."""
 
-    def __init__(self, step: WorkloadStep, *, keep_patches: bool = True) -> None:
+    def __init__(self, step: WorkloadStep, *, keep_patches: bool = True,
+                 reversal: Reversal | None = None) -> None:
         self.step = step
         self.keep_patches = keep_patches
+        self.reversal = reversal
+        self._inverse: DocumentProcessor | None = None
 
-    def _object(self, obj: Any, chunk: Chunk, results: list[Result],
-                item_kind: tuple[str, Any] | None = None) -> Any:
-        """The new object (``obj`` itself when unchanged). ``item_kind``: the kind and
-        apiVersion of a typed list's items, for items that leave them out."""
+    def _object(self, obj: Any, chunk: Chunk, results: list[Result], at: Path,
+                touched: list[Touched], item_kind: tuple[str, Any] | None = None) -> Any:
+        """The new object (``obj`` itself when unchanged), at ``at`` in the document; a changed
+        one joins ``touched``. ``item_kind``: the kind and apiVersion of a typed list's items,
+        for items that leave them out."""
         if is_list(obj):
-            return self._list(obj, chunk, results)
+            return self._list(obj, chunk, results, at, touched)
         added: tuple[str, ...] = ()
         if item_kind is not None and "kind" not in obj:
             added = tuple(k for k in ("kind", "apiVersion") if k not in obj)
@@ -93,10 +143,13 @@ class DocumentProcessor:
         outcome = self.step(obj, path)
         results.append(Result(kind, namespace, name, outcome.action, outcome.reason,
                               chunk.source, chunk.index, outcome.warnings))
-        new = obj if outcome.obj is None else outcome.obj
-        return new if not added else _without(new, added)
+        if outcome.obj is None:
+            return obj if not added else _without(obj, added)
+        touched.append((at, obj, path, outcome.obj, outcome.texts, added))
+        return outcome.obj if not added else _without(outcome.obj, added)
 
-    def _list(self, data: dict[str, Any], chunk: Chunk, results: list[Result]) -> Any:
+    def _list(self, data: dict[str, Any], chunk: Chunk, results: list[Result], at: Path,
+              touched: list[Touched]) -> Any:
         """A ``List`` (or ``<Kind>List``): every item on its own; lists may nest."""
         items = data["items"]
         if items is None:
@@ -111,7 +164,8 @@ class DocumentProcessor:
                 if not isinstance(item, dict):
                     raise InputError(f"items[{i}] must be a Kubernetes object (a mapping), not "
                                      f"{type_name(item)}", path=())
-                new_items.append(self._object(item, chunk, results, item_kind))
+                new_items.append(self._object(item, chunk, results, (*at, "items", i),
+                                              touched, item_kind))
             except MeshctlError as exc:
                 raise exc.located(path=("items", i)) from None
         if all(a is b for a, b in zip(new_items, items, strict=True)):
@@ -141,13 +195,20 @@ class DocumentProcessor:
         except YamlSyntaxError as exc:
             raise _located(exc, chunk) from None
         data = doc.data
+        new_text: str | None = None
+        touched: list[Touched] = []
         try:
             if data is None:
                 return None, results, None
             if not isinstance(data, dict):
                 raise _not_an_object(type_name(data))
-            new_data = self._object(data, chunk, results)
-            ops = make_patch(data, new_data) if new_data is not data else []
+            new_data = self._object(data, chunk, results, (), touched)
+            ops: list[dict[str, Any]] = []
+            if new_data is not data:
+                if self.reversal is not None and touched:
+                    ops, new_text = self._reversible(doc, chunk, touched)
+                else:
+                    ops = make_patch(data, new_data)
             for op in ops if doc.explicit else ():  # nearly always none
                 explicit = doc.explicit_key_on(_pointer_path(op["path"]))
                 if explicit is not None:
@@ -161,12 +222,144 @@ class DocumentProcessor:
             raise exc.located(source=chunk.source, document=chunk.index, line=line) from None
         if not ops:
             return None, results, None
-        new_text = apply_patch_to_text(doc, ops)
+        if new_text is None:
+            new_text = self._with_texts(doc, ops, new_data, touched) if any(
+                t[4] for t in touched) else apply_patch_to_text(doc, ops)
         kind, namespace, name = object_ref(data)
         refs = tuple(_list_resources(data, "")) if is_list(data) else ()
         change = DocumentChange(chunk.source, chunk.index, str(data.get("apiVersion") or ""),
                                 kind, namespace, name, ops if self.keep_patches else [], refs)
         return new_text, results, change
+
+    # -- texts written back as they were -------------------------------------------------------
+
+    @staticmethod
+    def _with_texts(doc: SourceDoc, ops: list[dict[str, Any]], new_data: Any,
+                    touched: list[Touched]) -> str:
+        """The new text, with the step's recorded texts written as they are; checked: when the
+        result does not read as ``new_data``, the texts are left out (the plain rendering)."""
+        extra: list[dict[str, Any]] = []
+        for at, _obj, _path, _new, texts, _added in touched:
+            for path, text in texts:
+                full = (*at, *path)
+                found, value = _get(new_data, full)
+                if found:
+                    extra.append({"op": "replace", "path": _pointer(full),
+                                  "value": Verbatim(text, value)})
+        if extra:
+            try:
+                out = apply_patch_to_text(doc, [*ops, *extra])
+                if strict_equal(load_document(out).data, new_data):
+                    return out
+            except (PatchError, YamlSyntaxError):
+                pass
+        return apply_patch_to_text(doc, ops)
+
+    # -- steps undone exactly --------------------------------------------------------------
+
+    def _reversible(self, doc: SourceDoc, chunk: Chunk, touched: list[Touched],
+                    ) -> tuple[list[dict[str, Any]], str]:
+        """The ops and text of the step's result, made such that the inverse step gives back
+        the document's bytes: where it would not by itself, the step records what to undo
+        (``reversal.record``): what the inverse would leave that the step added, and the
+        source texts of the nodes it would not give back.
+
+        That is known without running the inverse in the common case: where its data differs
+        (the inverse step on the new object, compared with the object; recorded before the
+        text is made) and the nodes whose bytes the inverse patch would not restore (the
+        renderer tells: removed entries, replaced containers, scalars whose quoting does not
+        survive both ways, aliases...). When each text is one line (a probe's port, an empty
+        ``{}``), that is recorded as it is. Otherwise the inverse is run on the result, and the
+        slots where its text still differs from the document's are recorded (and the result
+        checked again, for a few rounds): no text is recorded where the inverse gives the bytes
+        back by itself."""
+        reversal = self.reversal
+        assert reversal is not None
+        data = doc.data
+        exact = [t for t in touched if reversal.applies(t[1], t[2])]
+        sites: dict[Path, set[Path]] = {t[0]: set() for t in exact}
+        removals: dict[Path, list[Path]] = {t[0]: [] for t in exact}
+        for at, obj, path, new, _texts, _added in exact:
+            try:
+                back = reversal.inverse(new, path).obj
+            except MeshctlError:  # the inverse refuses it: nothing to record
+                continue
+            if back is not None and not (back == obj and strict_equal(back, obj)):
+                sites[at], removals[at] = _data_sites(back, obj)
+        data_sites = any(sites.values()) or any(removals.values())
+        recorded: dict[Path, Undo] = {}
+
+        def render(changes: Changes | None = None) -> tuple[list[dict[str, Any]], str]:
+            objects = [(at, _without(reversal.record(new, path, recorded[at])
+                                     if recorded.get(at) else new, added))
+                       for at, _obj, path, new, _texts, added in touched]
+            ops = make_patch(data, _with_objects(data, objects))
+            return ops, apply_patch_to_text(doc, ops, changes)
+
+        def record() -> dict[Path, Undo]:
+            return {at: (*((p, None) for p in removals[at]),
+                         *_record(doc, layout, at, found, kept)) for at, found in sites.items()}
+
+        layout = Layout(doc)
+        kept: Callable[[Path], bool] = _everything
+        if data_sites:  # recorded before the text is made (the common case renders once)
+            recorded = record()
+        changes = Changes() if exact else None
+        ops, text = render(changes)
+        if changes is None:
+            return ops, text
+        rendered = recorded
+        if changes.gone or changes.replaced:
+            kept = changes.kept(doc)
+        lost = node_paths(doc, changes.lossy) if changes.lossy else []
+        for at in sites:
+            sites[at] |= {p[len(at):] for p in lost if p[:len(at)] == at and len(p) > len(at)}
+        recorded = record()
+        if _simple(doc, recorded):
+            same = _nonempty(recorded) == _nonempty(rendered)
+            return (ops, text) if same else render()
+        if not data_sites:  # the inverse may need nothing: try it first
+            found_more = self._still_differs(doc, chunk, text, exact)
+            if found_more is None:
+                return ops, text
+            sites = {at: found_more.get(at, (set(), []))[0] for at in sites}
+            removals = {at: found_more.get(at, (set(), []))[1] for at in sites}
+            recorded = record()
+        for _round in range(REVERSAL_ROUNDS):
+            ops, text = render()
+            found_more = self._still_differs(doc, chunk, text, exact)
+            if found_more is None or all(
+                    found_more.get(at, (set(), []))[0] <= sites[at]
+                    and not found_more.get(at, (set(), []))[1] for at in sites):
+                break  # exact, or nothing more to record: keep what helps
+            for at in sites:
+                more, fewer = found_more.get(at, (set(), []))
+                sites[at] |= more
+                removals[at] = [*removals[at], *(r for r in fewer if r not in removals[at])]
+            recorded = record()
+        return ops, text
+
+    def _still_differs(self, doc: SourceDoc, chunk: Chunk, text: str,
+                       exact: list[Touched]) -> dict[Path, Sites] | None:
+        """None when the inverse step gives ``text`` back as the document's bytes; else
+        where it does not, by object."""
+        back = self._inverse_of(chunk, text)
+        if back == chunk.text:
+            return None
+        return _differences(doc, back, [(t[0], _without(t[1], t[5])) for t in exact])
+
+    def _inverse_of(self, chunk: Chunk, text: str) -> str:
+        """The inverse step run on ``text`` (a document of this chunk's)."""
+        reversal = self.reversal
+        assert reversal is not None
+        if self._inverse is None:
+            self._inverse = DocumentProcessor(reversal.inverse, keep_patches=False)
+        try:
+            back = self._inverse.process(Chunk(chunk.source, chunk.index, text,
+                                               chunk.start_line, chunk.is_json))[0]
+        except MeshctlError:
+            return ""
+        return text if back is None else back
 
 
 def _list_resources(data: dict[str, Any],
@@ -188,7 +381,27 @@ def _list_resources(data: dict[str, Any],
 
 
 def _without(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in keys}
+    return {k: v for k, v in obj.items() if k not in keys} if keys else obj
+
+
+def _with_objects(data: Any, objects: list[tuple[Path, Any]]) -> Any:
+    """``data`` with each object put at its path (``()``: the document; else items of Lists,
+    at any depth); the containers on the way are copied, nothing else."""
+    if len(objects) == 1 and not objects[0][0]:
+        return objects[0][1]
+    root = copy.copy(data)
+    copied = {id(root)}
+    for at, obj in objects:
+        cur = root
+        for tok in at[:-1]:
+            child = cur[tok]
+            if id(child) not in copied:
+                child = copy.copy(child)
+                copied.add(id(child))
+                cur[tok] = child
+            cur = child
+        cur[at[-1]] = obj
+    return root
 
 
 def _pointer_path(pointer: str) -> tuple[str | int, ...]:
@@ -200,6 +413,104 @@ def _pointer_path(pointer: str) -> tuple[str | int, ...]:
         key = part.replace("~1", "/").replace("~0", "~")
         steps.append(int(key) if key.isdigit() else key)
     return tuple(steps)
+
+
+def _pointer(path: Path) -> str:
+    return "".join("/" + escape(str(t)) for t in path)
+
+
+def _get(data: Any, path: Path) -> tuple[bool, Any]:
+    for tok in path:
+        found = (isinstance(data, dict) and tok in data) or (
+            isinstance(data, list) and isinstance(tok, int) and 0 <= tok < len(data))
+        if not found:
+            return False, None
+        data = data[tok]
+    return True, data
+
+
+def _tokens(pointer: str) -> Path:
+    return tuple(int(t) if t.isdigit() else t for t in parse_pointer(pointer))
+
+
+def _data_sites(back: Any, obj: Any) -> Sites:
+    """Where the inverse step's data (``back``) differs from the object: the nodes to give
+    back (changed or missing), and what to remove from it, in that order."""
+    restore: set[Path] = set()
+    remove: list[Path] = []
+    for op in make_patch(back, obj):
+        path = _tokens(op["path"])
+        if op["op"] == "remove":
+            remove.append(path)
+        else:
+            restore.add(path)
+    return restore, remove
+
+
+def _nonempty(recorded: dict[Path, Undo]) -> dict[Path, Undo]:
+    """``recorded`` without the objects that record nothing."""
+    return {at: undo for at, undo in recorded.items() if undo}
+
+
+def _everything(path: Path) -> bool:
+    return True
+
+
+def _record(doc: SourceDoc, layout: Layout, at: Path, sites: set[Path],
+            kept: Callable[[Path], bool]) -> Texts:
+    """The recorded texts of the nodes at ``sites`` (paths in the object at ``at``): a node
+    that cannot be recorded (see :func:`recorded_text`), or whose slot the step's result does
+    not have (``kept``), is replaced by its parent; a node inside another recorded one is left
+    out."""
+    found: dict[Path, str] = {}
+    for site in sites:
+        path = site
+        while path:
+            full = (*at, *path)
+            text = recorded_text(doc, full, layout) if kept(full) else None
+            if text is not None:
+                found[path] = text
+                break
+            path = path[:-1]
+    keep = sorted(found, key=lambda p: (len(p), [str(t) for t in p]))
+    out: list[tuple[Path, str]] = []
+    for path in keep:
+        if not any(path[:len(q)] == q for q, _t in out):
+            out.append((path, found[path]))
+    return tuple(sorted(out, key=lambda e: _order(doc, at, e[0])))
+
+
+def _simple(doc: SourceDoc, recorded: dict[Path, Undo]) -> bool:
+    """Texts whose recording is known to make the inverse exact: one line each, no anchors."""
+    return not doc.anchored and all(t is None or "\n" not in t for undo in recorded.values()
+                                    for _p, t in undo)
+
+
+def _order(doc: SourceDoc, at: Path, path: Path) -> int:
+    offset = doc.offset_of((*at, *path))
+    return offset if offset is not None else 0
+
+
+def _differences(doc: SourceDoc, text: str, objects: list[tuple[Path, Any]],
+                 ) -> dict[Path, Sites]:
+    """Where ``text`` (the inverse's result) differs from the document, by object."""
+    try:
+        other = load_document(text)
+    except YamlSyntaxError:
+        return {}
+    out: dict[Path, Sites] = {}
+    if strict_equal(other.data, doc.data):
+        paths = differing_paths(doc, other) or []
+        for at, _obj in objects:
+            out[at] = ({p[len(at):] for p in paths if p[:len(at)] == at and len(p) > len(at)},
+                       [])
+        return out
+    for at, obj in objects:
+        found, back = _get(other.data, at)
+        if found and not strict_equal(back, obj):
+            restore, remove = _data_sites(back, obj)  # (after the record: texts of parents)
+            out[at] = (restore | {r[:-1] for r in remove if r}, [])
+    return out
 
 
 #: below this many documents to parse, one process is faster than starting workers

@@ -13,7 +13,7 @@ from meshctl.options import Options
 from meshctl.outcomes import Action, Outcome, Reason
 from meshctl.sidecar.config.profile import settings_for
 from meshctl.sidecar.config.settings import Settings
-from meshctl.sidecar.uninject import uninject_workload
+from meshctl.sidecar.uninject import uninject
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,10 +28,10 @@ class UninjectStep:
         self.settings = settings
 
     def __call__(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> Outcome:
-        new = uninject_workload(obj, pod_path, self.settings)
+        new, texts = uninject(obj, pod_path, self.settings)
         if new == obj:
             return Outcome(None, Action.UNCHANGED, Reason.NOT_INJECTED)
-        return Outcome(new, Action.UNINJECTED, Reason.UNINJECTED)
+        return Outcome(new, Action.UNINJECTED, Reason.UNINJECTED, texts=texts)
 
 
 def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,

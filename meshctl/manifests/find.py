@@ -164,7 +164,10 @@ def check_pod_shape(obj: Mapping[str, Any], path: PodPath) -> None:
                                      f"{type_name(item)}", path=(*path, *rel, i))
     spec = template.get("spec")
     containers = spec.get("containers") if isinstance(spec, dict) else None
-    if not containers:
+    if not containers and not (containers == [] and isinstance(spec, dict)
+                               and spec.get("initContainers")):
+        # (no containers but init containers: a pod whose only container became a native
+        # sidecar, as injection writes it; injecting again and un-injecting take it)
         full = (*path, "spec", "containers")
         if isinstance(containers, list):
             state, at = "empty", full

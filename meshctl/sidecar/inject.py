@@ -245,7 +245,8 @@ class Injector:
     def uninject(self, obj: dict[str, Any], pod_path: tuple[str, ...], *,
                  mark_disabled: bool = False) -> dict[str, Any]:
         """:func:`meshctl.sidecar.uninject.uninject_workload` with these settings."""
-        return uninject_workload(obj, pod_path, self.settings, mark_disabled=mark_disabled)
+        return uninject_workload(obj, pod_path, self.settings, mark_disabled=mark_disabled,
+                                 renderer=self.renderer)
 
     def _inject_pod(self, meta: Mapping[str, Any], spec: Mapping[str, Any], ctx: PodContext,
                     mesh: Mapping[str, Any], at: _Locator, warnings: list[str],

@@ -30,6 +30,11 @@ PROVENANCE: Final = "meshctl"
 #: agent without recording it in ``ISTIO_KUBE_APP_PROBERS`` (a named port the container does not
 #: declare, a probe already on the agent's port), so that kube-uninject restores it
 PROVENANCE_PROBES: Final = "probes"
+#: in that record: what kube-uninject undoes beyond its own rules, where injection changed the
+#: user's text in a way they would not give back: ``[JSON Pointer in the object]`` (remove what
+#: injection added there) or ``[JSON Pointer, recorded form]`` (put that source text back)
+#: (sidecar/provenance.py)
+PROVENANCE_UNDO: Final = "undo"
 OVERRIDES: Final = "proxy.istio.io/overrides"
 PROXY_CONFIG: Final = "proxy.istio.io/config"
 NATIVE_SIDECAR: Final = "sidecar.istio.io/nativeSidecar"

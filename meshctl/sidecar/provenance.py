@@ -6,6 +6,24 @@ meshctl writes it into the ``sidecar.istio.io/status`` annotation's JSON, under 
     {"initContainers":[...], ..., "revision":"default",
      "meshctl":{"version":"0.1.0","profile":"builtin/istio-1.29.0","settings":"3f2a9c0d1e4b"}}
 
+``probes`` (:mod:`meshctl.sidecar.probes`) and ``undo`` follow when there is something to
+keep. ``undo`` makes ``kube-uninject`` the exact inverse of ``kube-inject`` where its own rules
+(:mod:`meshctl.sidecar.uninject`) would not be: each entry names a place in the workload by its
+JSON Pointer, and either says that injection added what is there (``[pointer]``: a field a
+template writes that the rules keep, such as a gateway's ``securityContext``), or holds the
+text the user had there (``[pointer, text]``, the node's recorded form, see
+:func:`meshctl.yamltext.edit.recorded_text`: a probe Istio rewrote, an ``annotations: {}`` that
+now holds entries, labels written as an alias, the user's own
+``kubectl.kubernetes.io/default-container``)::
+
+    "undo":[["/spec/template/spec/securityContext"],
+            ["/spec/template/spec/containers/0/readinessProbe/httpGet/port",": 8080"]]
+
+Removals come first, in the order they apply; then the texts, in document order. ``undo`` is
+written only where it is needed (the document pipeline finds where:
+:meth:`meshctl.commands.pipeline.DocumentProcessor._reversible`), kept as it is by
+re-injection and applied by :mod:`meshctl.sidecar.uninject`.
+
 ``profile`` names what the settings are: ``builtin/istio-<release>`` (the built-in profile) or
 ``istio`` (the user's own Istio config, from files or ``--from-cluster``); ``settings`` is a
 digest of everything that shapes the injected pod (templates, values, mesh
@@ -18,7 +36,7 @@ from __future__ import annotations
 
 import json
 
-from meshctl.sidecar.names import PROVENANCE, STATUS
+from meshctl.sidecar.names import PROVENANCE, PROVENANCE_UNDO, STATUS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
@@ -85,3 +103,62 @@ def why_stale(previous: Mapping[str, Any], current: Mapping[str, str]) -> str:
     if not reasons:
         return "injected with the same settings, but the pod changed since"
     return "injected with " + ", ".join(reasons)
+
+
+def _status(value: Any) -> dict[str, Any] | None:
+    try:
+        status = json.loads(str(value))
+    except ValueError:
+        return None
+    return status if isinstance(status, dict) else None
+
+
+def recorded_undo(annotations: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """What a previous injection recorded to undo: ``(JSON Pointer, recorded form or None)``
+    (None: remove what is there)."""
+    if STATUS not in annotations:
+        return []
+    status = _status(annotations[STATUS])
+    found = status.get(PROVENANCE) if status is not None else None
+    undo = found.get(PROVENANCE_UNDO) if isinstance(found, dict) else None
+    out: list[tuple[str, str | None]] = []
+    for entry in undo if isinstance(undo, list) else ():
+        if isinstance(entry, list) and entry and isinstance(entry[0], str):
+            if len(entry) == 1:
+                out.append((entry[0], None))
+            elif len(entry) == 2 and isinstance(entry[1], str):
+                out.append((entry[0], entry[1]))
+    return out
+
+
+def with_undo(status: str, undo: list[tuple[str, str | None]]) -> str:
+    """The value of ``sidecar.istio.io/status`` with ``undo`` in meshctl's record (unchanged
+    when there is no record to hold it)."""
+    data = _status(status)
+    found = data.get(PROVENANCE) if data is not None else None
+    if data is None or not isinstance(found, dict):
+        return status
+    from meshctl.gotemplate.goyaml import go_json_ordered
+
+    found = dict(found)
+    found.pop(PROVENANCE_UNDO, None)
+    if undo:
+        found[PROVENANCE_UNDO] = [[p] if t is None else [p, t] for p, t in undo]
+    data[PROVENANCE] = found
+    return go_json_ordered(data)
+
+
+def keep_undo(obj: dict[str, Any], pod_path: tuple[str, ...],
+              undo: list[tuple[str, str | None]]) -> dict[str, Any]:
+    """The injected workload ``obj`` with ``undo`` in the record of its status annotation."""
+    from meshctl.manifests.find import get_path
+    from meshctl.sidecar.workload import metadata_path, replace_path
+
+    path = (*metadata_path(pod_path), "annotations")
+    annotations = get_path(obj, path)
+    if not isinstance(annotations, dict) or STATUS not in annotations:
+        return obj
+    status = with_undo(str(annotations[STATUS]), undo)
+    if status == annotations[STATUS]:
+        return obj
+    return replace_path(obj, path, {**annotations, STATUS: status})

@@ -21,6 +21,18 @@ every ``*sidecar.istio.io*`` annotation goes, the label ``sidecar.istio.io/injec
 set, and DNS search domains containing ``global`` are dropped.
 
 A pod without the status annotation is returned unchanged (``None``).
+
+Templates other than ``sidecar`` (Istio's ``gateway``, ``grpc-agent``, ``grpc-simple``, a custom
+template of the user's Istio config) write metadata and pod fields the heuristics above do not
+know: for a pod injected by Istio (no meshctl record) they are rendered on the un-injected pod,
+and what they write is removed where the pod has exactly that (:func:`_without_template_writes`).
+
+The rules above are what un-injects a pod injected by Istio. A pod injected by meshctl also
+carries, where they are needed, what to undo beyond them (``undo`` in meshctl's record,
+:mod:`meshctl.sidecar.provenance`): what injection added that the rules keep, and the source
+texts injection changed in a way the rules would not give back. They are applied to the data as
+an RFC 6902 patch (:mod:`jsonpatch`), and :func:`uninject` returns the texts for the document
+pipeline to write back as they were.
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import json
 from collections.abc import Mapping
 
 from meshctl.errors import InputError, MeshctlError
+from meshctl.gotemplate.values import go_sprint
 from meshctl.manifests.find import get_path
 from meshctl.sidecar.config.meshconfig import status_port
 from meshctl.sidecar.config.settings import Settings
@@ -38,8 +51,10 @@ from meshctl.sidecar.names import (
     INIT,
     ISTIO_CNI_NETWORK,
     MULTUS_NETWORKS,
+    NATIVE_SIDECAR,
     OVERRIDES,
     PROMETHEUS_ENV,
+    PROVENANCE,
     PROXY,
     SIDECAR_VOLUMES,
     STATUS,
@@ -47,17 +62,26 @@ from meshctl.sidecar.names import (
     VALIDATION,
 )
 from meshctl.sidecar.pod import recorded_probes
+from meshctl.sidecar.provenance import recorded_undo
 from meshctl.sidecar.quantity import respelt_resources
+from meshctl.sidecar.render import Renderer, select_templates, template_data
 from meshctl.sidecar.workload import (
+    PodContext,
     legacy_metadata_path,
     metadata_path,
     pod_context,
     replace_path,
 )
+from meshctl.yamltext.edit import verbatim_data
+from meshctl.yamltext.patch import parse_pointer, strict_equal
+from meshctl.yamltext.source import copy_data
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from typing import Any, Final
+
+    #: source texts by their path in the object
+    Texts = tuple[tuple[tuple[str | int, ...], str], ...]
 
 _PROBES: Final = {"readyz": "readinessProbe", "livez": "livenessProbe",
                   "startupz": "startupProbe"}
@@ -139,10 +163,11 @@ def _restore_probes(items: list[Any], probers: Mapping[str, Any], *,
             out.append(c)
             continue
         name = c.get("name")
-        numbers = [p.get("containerPort") for p in c.get("ports") or [] if isinstance(p, Mapping)]
-        ports = {p["containerPort"]: p["name"] for p in c.get("ports") or []
-                 if named_ports and isinstance(p, Mapping) and p.get("name") and
-                 numbers.count(p.get("containerPort")) == 1}
+        declared = [p for p in c.get("ports") or () if isinstance(p, Mapping)
+                    and isinstance(p.get("containerPort"), (int, str))]
+        numbers = [p["containerPort"] for p in declared]
+        ports = {p["containerPort"]: p["name"] for p in declared
+                 if named_ports and p.get("name") and numbers.count(p["containerPort"]) == 1}
         new = dict(c)
         for kind, field in _PROBES.items():
             original = probers.get(f"/app-health/{name}/{kind}")
@@ -347,19 +372,30 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
 
 
 def uninject_workload(obj: dict[str, Any], pod_path: tuple[str, ...], settings: Settings, *,
-                      mark_disabled: bool = False) -> dict[str, Any]:
+                      mark_disabled: bool = False, renderer: Renderer | None = None,
+                      ) -> dict[str, Any]:
     """``obj`` without its previous injection (:func:`uninject_pod` on its pod template); ``obj``
     itself when it was not injected. With ``mark_disabled``, also behave like Istio's former
     ``istioctl kube-uninject``.
 
     A CronJob injected by istioctl (or an older meshctl) has its injection's metadata on
     ``spec.jobTemplate.metadata``: it is taken out from there."""
+    return uninject(obj, pod_path, settings, mark_disabled=mark_disabled,
+                    renderer=renderer)[0]
+
+
+def uninject(obj: dict[str, Any], pod_path: tuple[str, ...], settings: Settings, *,
+             mark_disabled: bool = False, renderer: Renderer | None = None,
+             ) -> tuple[dict[str, Any], Texts]:
+    """:func:`uninject_workload`, and the source texts meshctl's record keeps, each with its
+    path in the result (their data is in the result already). ``renderer``: the templates of
+    ``settings``, if compiled already (else they are, when a pod needs them)."""
     meta_path = legacy_metadata_path(obj, pod_path, STATUS) or metadata_path(pod_path)
     spec_path = (*pod_path, "spec")
     meta = get_path(obj, meta_path)
     spec = get_path(obj, spec_path)
     if not isinstance(meta, Mapping) or not isinstance(spec, Mapping):
-        return obj
+        return obj, ()
     ctx = pod_context(obj, pod_path, meta)
     try:
         result = uninject_pod(meta, spec, settings.mesh, settings.values,
@@ -367,11 +403,154 @@ def uninject_workload(obj: dict[str, Any], pod_path: tuple[str, ...], settings: 
     except MeshctlError as exc:
         raise exc.located(path=spec_path) from None
     if result is None:
-        return obj
+        return obj, ()
     new_meta, new_spec = result
+    annotations = meta.get("annotations")
+    annotations = annotations if isinstance(annotations, Mapping) else {}
+    status = _json(annotations.get(STATUS)) if STATUS in annotations else None
+    if not (isinstance(status, Mapping) and PROVENANCE in status):  # injected by Istio
+        names = [n for n in select_templates(annotations, settings)
+                 if n != SIDECAR_TEMPLATE and n in settings.templates]
+        if names:
+            new_meta, new_spec = _without_template_writes(
+                new_meta, new_spec, names, ctx, settings, renderer)
     new_obj = replace_path(obj, spec_path, new_spec)
     if new_meta or len(meta_path) == 1:
-        return replace_path(new_obj, meta_path, new_meta)
-    parent = dict(get_path(new_obj, meta_path[:-1]) or {})  # a template left without metadata
-    parent.pop(meta_path[-1], None)
-    return replace_path(new_obj, meta_path[:-1], parent)
+        new_obj = replace_path(new_obj, meta_path, new_meta)
+    else:
+        parent = dict(get_path(new_obj, meta_path[:-1]) or {})  # a template left without metadata
+        parent.pop(meta_path[-1], None)
+        new_obj = replace_path(new_obj, meta_path[:-1], parent)
+    undo = recorded_undo(annotations) if not mark_disabled else []
+    return apply_undo(new_obj, undo) if undo else (new_obj, ())
+
+
+#: the template whose writes :func:`uninject_pod` knows
+SIDECAR_TEMPLATE: Final = "sidecar"
+#: pod fields the status annotation accounts for
+_STATUS_FIELDS: Final = ("containers", "initContainers", "volumes", "imagePullSecrets")
+_RENDERERS: dict[int, tuple[Settings, Renderer]] = {}
+
+
+def _renderer(settings: Settings) -> Renderer:
+    """The templates of ``settings``, compiled once (un-injection needs them rarely)."""
+    found = _RENDERERS.get(id(settings))
+    if found is None or found[0] is not settings:
+        found = _RENDERERS[id(settings)] = (settings, Renderer(settings))
+    return found[1]
+
+
+def _without_template_writes(meta: dict[str, Any], spec: dict[str, Any], names: list[str],
+                             ctx: PodContext, settings: Settings, renderer: Renderer | None,
+                             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The un-injected pod without what the templates ``names`` write into it (rendered for
+    it): annotations and labels of the same value, pod fields (but the containers, volumes and
+    pull secrets the status accounts for) and their members of the same value."""
+    renderer = renderer or _renderer(settings)
+    annotations = meta.get("annotations") or {}
+    native = settings.native_sidecars
+    if annotations.get(NATIVE_SIDECAR) in ("true", "false"):
+        native = annotations[NATIVE_SIDECAR] == "true"
+    data = template_data(meta, spec, ctx, settings.mesh, settings, native)
+    meta, spec = dict(meta), dict(spec)
+    for name in names:
+        try:
+            patch = renderer.render(name, data)
+        except MeshctlError:
+            continue
+        written = patch.get("metadata")
+        for field in ("annotations", "labels"):
+            values = written.get(field) if isinstance(written, Mapping) else None
+            if not isinstance(values, Mapping) or not isinstance(meta.get(field), Mapping):
+                continue
+            kept = {k: v for k, v in meta[field].items()
+                    if not (k in values and go_sprint(values[k]) == go_sprint(v))}
+            if kept:
+                meta[field] = kept
+            else:
+                meta.pop(field)
+        pod = patch.get("spec")
+        for key, value in pod.items() if isinstance(pod, Mapping) else ():
+            if key not in _STATUS_FIELDS and key in spec:
+                rest = _subtract(spec[key], value)
+                if rest is None:
+                    del spec[key]
+                else:
+                    spec[key] = rest
+    return meta, spec
+
+
+def _subtract(value: Any, written: Any) -> Any:
+    """``value`` without what ``written`` says (None: nothing left)."""
+    if strict_equal(value, written):
+        return None
+    if isinstance(value, Mapping) and isinstance(written, Mapping):
+        rest = {}
+        for k, v in value.items():
+            left = _subtract(v, written[k]) if k in written else v
+            if left is not None:
+                rest[k] = left
+        return rest or None
+    return value
+
+
+def apply_undo(obj: dict[str, Any], undo: list[tuple[str, str | None]],
+               ) -> tuple[dict[str, Any], Texts]:
+    """``obj`` with a recorded ``undo`` applied (``(JSON Pointer, None)``: remove what is there;
+    ``(JSON Pointer, recorded form)``: put the text's data there), and the texts by path. An
+    entry whose place is gone is left out, and a text that does not read on its own (an
+    alias) keeps the data ``obj`` has there. (``obj`` is not changed.)"""
+    import jsonpatch
+
+    obj = copy_data(obj)
+    removals = [{"op": "remove", "path": p} for p, text in undo if text is None]
+    try:
+        jsonpatch.apply_patch(obj, removals, in_place=True)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+        return obj, ()
+    ops: list[dict[str, Any]] = []
+    kept: list[tuple[tuple[str | int, ...], str]] = []
+    for pointer, text in undo:
+        found = _place(obj, pointer) if text is not None else None
+        if found is None:
+            continue
+        path, exists = found
+        assert text is not None
+        readable, value = verbatim_data(text)
+        if readable:
+            ops.append({"op": "replace" if exists else "add", "path": pointer, "value": value})
+        elif not exists:
+            continue
+        kept.append((path, text))
+    try:
+        jsonpatch.apply_patch(obj, ops, in_place=True)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+        return obj, ()
+    return obj, tuple(kept)
+
+
+def _place(obj: Any, pointer: str) -> tuple[tuple[str | int, ...], bool] | None:
+    """The path a JSON Pointer names in ``obj`` (list indexes as numbers), and whether there is
+    something there; None when its parent is missing."""
+    try:
+        tokens = parse_pointer(pointer)
+    except ValueError:
+        return None
+    if not tokens:
+        return None
+    path: list[str | int] = []
+    parent = obj
+    for tok in tokens[:-1]:
+        step: str | int = tok
+        if isinstance(parent, list) and tok.isdigit() and int(tok) < len(parent):
+            step = int(tok)
+        elif not (isinstance(parent, Mapping) and tok in parent):
+            return None
+        parent = parent[step]
+        path.append(step)
+    last = tokens[-1]
+    if isinstance(parent, Mapping):
+        return (*path, last), last in parent
+    if isinstance(parent, list) and last.isdigit():
+        return (*path, int(last)), int(last) < len(parent)
+    return None

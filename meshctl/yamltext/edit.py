@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 
 from meshctl.yamltext.emitter import (
     DEFAULT_STYLE,
@@ -78,12 +79,23 @@ from meshctl.yamltext.layout import (
     is_block,
     is_empty,
 )
-from meshctl.yamltext.source import AliasNode, MapNode, Node, ScalarNode, SeqNode, SourceDoc
+from meshctl.yamltext.patch import strict_equal
+from meshctl.yamltext.source import (
+    AliasNode,
+    MapNode,
+    Node,
+    ScalarNode,
+    SeqNode,
+    SourceDoc,
+    YamlSyntaxError,
+    load_document,
+)
 from meshctl.yamltext.tree import (
     MISSING,
     Merged,
     New,
     PatchError,
+    Verbatim,
     WMap,
     WorkingTree,
     WSeq,
@@ -96,8 +108,13 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from typing import Any
     #: a flow collection's original child: (start, end, value node, REMOVED/KEPT/REPLACED, child)
     _FlowKid = tuple[int, int, Node, int, Any]
+    #: a path in a document: mapping keys and list indexes (JSON Pointer tokens are accepted)
+    Path = tuple[str | int, ...]
 
-__all__ = ["PatchError", "apply_patch_to_text"]
+__all__ = ["Changes", "PatchError", "Verbatim", "apply_patch_to_text"]
+
+#: a block scalar that keeps its final line breaks (``|+``, ``>2+``)
+_KEEP_CHOMPING = re.compile(r"[|>][1-9]?\+")
 
 
 class SlotKind(enum.IntEnum):
@@ -129,13 +146,25 @@ class Slot:
 class Renderer:
     """Turns a working tree into edits of the document's text (see the module docstring)."""
 
-    def __init__(self, doc: SourceDoc, tree: WorkingTree) -> None:
+    def __init__(self, doc: SourceDoc, tree: WorkingTree,
+                 changes: Changes | None = None) -> None:
         self.doc = doc
         self.text = doc.text
         self.tree = tree
         self.layout = Layout(doc)
         self.nl = self.layout.nl
         self.edits: list[tuple[int, int, int, str]] = []
+        #: when given: what the rendering does to original nodes, for the inverse patch
+        self.changes = changes
+        self.lossy = changes.lossy if changes is not None else None
+
+    def lose(self, node: Node | None) -> None:
+        if self.lossy is not None and node is not None:
+            self.lossy.append(node)
+
+    def gone(self, node: Node) -> None:
+        if self.changes is not None:
+            self.changes.gone.append(node)
 
     def edit(self, s: int, e: int, t: str) -> None:
         self.edits.append((s, e, len(self.edits), t))
@@ -207,6 +236,16 @@ class Renderer:
     def replace(self, slot: Slot, value: Any, st: BlockStyle, flow_pref: bool = False) -> None:
         old = slot.old
         k = slot.kind
+        if isinstance(value, Verbatim):
+            if self.verbatim(slot, value):
+                return
+            value = value.data
+        if self.changes is not None:
+            if not self.invertible(slot, value, st, flow_pref):
+                self.lose(old if k != ROOT else self.doc.root)
+            target = old if k != ROOT else self.doc.root
+            if isinstance(target, (MapNode, SeqNode, AliasNode)):
+                self.changes.replaced.append(target)
         if k == ROOT:
             self.replace_root(value, st)
             return
@@ -247,6 +286,43 @@ class Renderer:
                 self.edit(le, le, btext)
         else:
             self.edit(start, ve, htext)
+
+    def verbatim(self, slot: Slot, value: Verbatim) -> bool:
+        """Write a recorded text into its slot (False: the slot is not of the recorded kind)."""
+        old = slot.old
+        if old is None or slot.kind == ROOT:
+            return False
+        kind = value.text[:1]
+        if kind != _KIND[slot.kind]:
+            return False
+        start, end, col = region(self.layout, slot)
+        body = value.text[1:] if kind == FLOW_MARK else value.text
+        self.edit(start, end, reindent(body, col))
+        return True
+
+    def invertible(self, slot: Slot, value: Any, st: BlockStyle, flow_pref: bool) -> bool:
+        """Whether replacing the original scalar of ``slot`` by the scalar ``value`` is undone
+        byte for byte by the inverse replacement (the quoting survives both ways)."""
+        old = slot.old
+        if (slot.kind == ROOT or not isinstance(old, ScalarNode) or old.anchor is not None
+                or old.tag is not None or old.style not in ("", "'", '"') or is_empty(old)
+                or isinstance(value, (dict, list))):
+            return False
+        orig = self.text[old.start : old.end]
+        if "\n" in orig:
+            return False
+        if slot.kind == FLOW:
+            base = self.layout.line_indent(old.start)
+            written = self.flow_text(value, old, base)
+            back = self.flow_text(old.data, _styled(written), base)
+        else:
+            written, body, _ = self.block_value(value, old, slot, st, flow_pref)
+            if body:
+                return False
+            back, body, _ = self.block_value(old.data, _styled(written), slot, st, False)
+            if body:
+                return False
+        return back == orig
 
     def replace_root(self, value: Any, st: BlockStyle) -> None:
         root = self.doc.root
@@ -389,12 +465,15 @@ class Renderer:
             return
         col = self.layout.map_col(node)
         new = self._new_entries(w, expand)
+        if self.lossy is not None and self._map_loses(w, status, new, expand):
+            self.lose(node)
         if new or REPLACED in status:
             st = self._local_style(node, col, st)
         children = w.children
         for i, (k, v, ks) in enumerate(entries):
             s = status[i]
             if s == REMOVED:
+                self.gone(v)
                 j = k.start - 1
                 while j > 0 and self.text[j] in " \t":
                     j -= 1
@@ -427,6 +506,13 @@ class Renderer:
                 entry_lines(ks, val, col, st, out)
             nl = self.nl
             self.edit(pos, pos, pre + nl.join(out) + ("" if pre else nl))
+
+    @staticmethod
+    def _map_loses(w: WMap, status: list[int], new: list[tuple[str, Any]], expand: bool) -> bool:
+        """A mapping whose bytes an inverse patch would not give back: entries removed (they
+        would come back at its end), ``<<`` merges expanded or shadowed by new local keys."""
+        return (REMOVED in status or expand
+                or (bool(w.node.merge_keys) and any(k in w.node.merge_keys for k, _ in new)))
 
     def _delete_lines(self, start: int, ext: int, first: bool) -> None:
         """Delete the lines of an entry/item starting at ``start`` through ``ext``.
@@ -473,6 +559,11 @@ class Renderer:
             if all(text[exts[r] : dashes[r + 1]].strip(" \t\r\n") == "" for r in range(k)):
                 self.edit(dashes[0], dashes[k], "")
                 skip = k
+        if self.changes is not None and not all(used):
+            self.lose(node)
+            for it, u in zip(orig, used, strict=True):
+                if not u:
+                    self.gone(it)
         for i, it in enumerate(orig):
             if not used[i] and i >= skip:
                 ext = self.layout.glued_end(self.layout.vend(it), dcol, True)
@@ -588,6 +679,16 @@ class Renderer:
         lay = self.layout
         kids, inserted, appended = self._flow_children(w)
         kept = [i for i, kd in enumerate(kids) if kd[3] != REMOVED]
+        if self.changes is not None:
+            for kd in kids:
+                if kd[3] == REMOVED:
+                    self.gone(kd[2])
+        if self.lossy is not None and (
+                len(kept) < len(kids) or not kids
+                or (isinstance(w, WMap) and self._map_loses(
+                    w, [kd[3] for kd in kids], [(k or "", v) for k, v in appended],
+                    self._merge_expand(w)))):
+            self.lose(node)
         if not kept:
             data = current(w)
             if not kids and not lay.json and slot.kind in (MAP_VALUE, SEQ_ITEM):
@@ -657,14 +758,283 @@ class Renderer:
             parts.append(t)
             pos = e
         parts.append(text[pos:])
-        return "".join(parts)
+        out = "".join(parts)
+        if (edits and edits[-1][1] == len(text) and not edits[-1][3] and text
+                and text[-1] != "\n" and out.endswith("\n") and not _KEEP_CHOMPING.search(out)):
+            # the last lines of a document without a final line break went: so does the break
+            # before them (new last lines were written after one: removing them gives it back)
+            out = out[: -2 if out.endswith("\r\n") else -1]
+        return out
 
 
-def apply_patch_to_text(doc: SourceDoc, ops: list[dict[str, Any]]) -> str:
-    """The document's text with ``ops`` applied (see the module docstring for the rules)."""
+class Changes:
+    """What applying a patch to a document's text did to its original nodes, as the *inverse*
+    patch (the one that turns the new data back into the old) sees it, applied to the result:
+
+    * ``lossy``: nodes whose bytes the inverse would not give back. Everything else it restores
+      exactly: added entries and items are removed line for line, a replaced scalar whose
+      quoting survives both ways is replaced back;
+    * ``gone``: nodes whose slot is not in the result (removed entries and items);
+    * ``replaced``: collections (and aliases) written over: their children's slots are gone.
+
+    :func:`node_paths` tells where they are."""
+
+    __slots__ = ("lossy", "gone", "replaced")
+
+    def __init__(self) -> None:
+        self.lossy: list[Node] = []
+        self.gone: list[Node] = []
+        self.replaced: list[Node] = []
+
+    def kept(self, doc: SourceDoc) -> Callable[[Path], bool]:
+        """Whether the slot of the node at a path is still in the result."""
+        gone = node_paths(doc, self.gone) if self.gone else []
+        replaced = node_paths(doc, self.replaced) if self.replaced else []
+
+        def kept(path: Path) -> bool:
+            return not any(path[:len(g)] == g for g in gone) and not any(
+                len(path) > len(r) and path[:len(r)] == r for r in replaced)
+
+        return kept
+
+
+def apply_patch_to_text(doc: SourceDoc, ops: list[dict[str, Any]],
+                        changes: Changes | None = None) -> str:
+    """The document's text with ``ops`` applied (see the module docstring for the rules).
+
+    An op value may be a :class:`Verbatim`: that text is written as it is (see there).
+    ``changes``, when given, gets what the result means for the inverse patch (see there)."""
     if not ops:
         return doc.text
     tree = WorkingTree(doc)
     for op in ops:
         tree.apply(op)
-    return Renderer(doc, tree).run()
+    return Renderer(doc, tree, changes).run()
+
+
+# --- recorded forms of nodes ---------------------------------------------------------------
+#
+# A node's *recorded form* is the text of its slot, enough to write it back byte for byte where
+# an edit replaced it: for the value of a block mapping entry, from the ``:`` after its key to
+# the end of the value's last line (with its comment, and the comment lines glued below it,
+# deeper than the key); for a block sequence item, the same from its ``-``; for a value in a
+# flow collection, ``=`` and its own text. Lines after the first are dedented by the column of
+# the key or ``-`` (of the line, in flow) and re-indented for the slot they are written into.
+
+#: the first character of a recorded form of a flow value
+FLOW_MARK = "="
+_KIND = {MAP_VALUE: ":", SEQ_ITEM: "-", FLOW: FLOW_MARK, ROOT: ""}
+
+
+def _styled(written: str) -> ScalarNode:
+    """A stand-in for the scalar that ``written`` parses to: only its quoting style."""
+    n = ScalarNode()
+    n.style = written[:1] if written[:1] in ("'", '"') else ""
+    return n
+
+
+def region(layout: Layout, slot: Slot) -> tuple[int, int, int]:
+    """``(start, end, column)`` of a slot's recorded form in ``layout``'s text."""
+    old = slot.old
+    assert old is not None
+    if slot.kind == FLOW:
+        return old.start, layout.vend(old), layout.line_indent(old.start)
+    start = slot.ind - 1 if slot.kind == MAP_VALUE else slot.ind
+    return start, layout.glued_end(layout.vend(old), slot.col, True), slot.col
+
+
+def reindent(text: str, col: int) -> str:
+    """Recorded text written at ``col``: lines after the first indented by it."""
+    if "\n" not in text:
+        return text
+    pad = " " * col
+    lines = text.split("\n")
+    return "\n".join([lines[0], *(ln if ln.rstrip("\r") == "" else pad + ln
+                                  for ln in lines[1:])])
+
+
+def _dedent(text: str, col: int) -> str | None:
+    if "\n" not in text:
+        return text
+    lines = text.split("\n")
+    out = [lines[0]]
+    pad = " " * col
+    for ln in lines[1:]:
+        if ln.rstrip("\r") == "":
+            out.append(ln)
+        elif ln.startswith(pad) and ln[col:].rstrip("\r") != "":
+            out.append(ln[col:])
+        else:
+            return None  # whitespace only up to the column: not told apart from an empty line
+    return "\n".join(out)
+
+
+def _children(layout: Layout, node: Node) -> Any:
+    """``(token, slot)`` of each child a path can name (local entries: the last of duplicate
+    keys, no ``<<`` merge entry; list items)."""
+    if isinstance(node, MapNode):
+        merges = set(node.merges)
+        last: dict[str, tuple[Node, Node]] = {}
+        for i, (k, v, ks) in enumerate(node.entries):
+            if i not in merges:
+                last[ks] = (k, v)
+        for ks, (k, v) in last.items():
+            if node.flow:
+                yield ks, Slot(FLOW, v)
+            else:
+                yield ks, Slot(MAP_VALUE, v, layout.colon_end(k), layout.map_col(node))
+    elif isinstance(node, SeqNode):
+        for i, it in enumerate(node.items):
+            if node.flow:
+                yield i, Slot(FLOW, it)
+            else:
+                d = layout.dash_pos(it)
+                yield i, Slot(SEQ_ITEM, it, d, layout.col(d))
+
+
+def slot_at(layout: Layout, path: Path) -> Slot | None:
+    """The slot of the node at ``path`` (None: no such node, or not reachable by path)."""
+    node = layout.doc.root
+    if node is None:
+        return None
+    slot = Slot(ROOT, node)
+    try:
+        for tok in path:
+            found: Slot | None = None
+            if isinstance(node, MapNode):
+                merges = node.merges
+                for i in range(len(node.entries) - 1, -1, -1):  # the last of duplicate keys
+                    k, v, ks = node.entries[i]
+                    if ks == tok and i not in merges:
+                        found = Slot(FLOW, v) if node.flow else Slot(
+                            MAP_VALUE, v, layout.colon_end(k), layout.map_col(node))
+                        break
+            elif isinstance(node, SeqNode):
+                i = tok if isinstance(tok, int) else int(tok) if str(tok).isdigit() else -1
+                if not 0 <= i < len(node.items):
+                    return None
+                it = node.items[i]
+                if node.flow:
+                    found = Slot(FLOW, it)
+                else:
+                    d = layout.dash_pos(it)
+                    found = Slot(SEQ_ITEM, it, d, layout.col(d))
+            else:
+                return None  # a scalar, or an alias: its content is elsewhere
+            if found is None:
+                return None
+            slot = found
+            assert slot.old is not None
+            node = slot.old
+    except Unsupported:
+        return None
+    return slot
+
+
+def recorded_text(doc: SourceDoc, path: Path, layout: Layout | None = None) -> str | None:
+    """The recorded form of the node at ``path`` (see above); None for the document's root, a
+    path that leads nowhere or through an alias, a text that cannot be dedented, and one that
+    does not read alone as the node's data (a block scalar at the very end of a document
+    without a final line break)."""
+    layout = layout or Layout(doc)
+    slot = slot_at(layout, path)
+    if slot is None or slot.kind == ROOT:
+        return None
+    start, end, col = region(layout, slot)
+    text = _dedent(doc.text[start:end], col)
+    if text is None:
+        return None
+    if slot.kind == FLOW:
+        text = FLOW_MARK + text
+    if "\n" in text or "|" in text or ">" in text:  # may read differently alone: check
+        assert slot.old is not None
+        readable, data = verbatim_data(text)
+        if readable and not strict_equal(data, slot.old.data):
+            return None
+    return text
+
+
+def verbatim_data(text: str) -> tuple[bool, Any]:
+    """``(True, data)``: what a recorded form reads as, followed by a line break (as it is in
+    its document, but at the very end of one without a final line break); ``(False, None)``
+    when it cannot be read alone (an alias of an anchor elsewhere in the document)."""
+    kind = text[:1]
+    try:
+        if kind == ":":
+            data = load_document('"k"' + text + "\n").data
+            if isinstance(data, dict) and "k" in data:
+                return True, data["k"]
+        elif kind == "-":
+            data = load_document(text + "\n").data
+            if isinstance(data, list) and len(data) == 1:
+                return True, data[0]
+        elif kind == FLOW_MARK:
+            return True, load_document(text[1:] + "\n").data
+    except YamlSyntaxError:
+        pass
+    return False, None
+
+
+def node_paths(doc: SourceDoc, nodes: list[Node]) -> list[Path]:
+    """The paths of ``nodes`` (original nodes of ``doc``), in document order, each once; nodes
+    no path names (inside a ``<<`` merge entry, shadowed duplicates) are left out."""
+    wanted = {id(n) for n in nodes}
+    out: list[Path] = []
+
+    def walk(n: Node, path: list[str | int]) -> None:
+        if id(n) in wanted:
+            out.append(tuple(path))
+        if isinstance(n, MapNode):
+            merges = set(n.merges)
+            last = {ks: i for i, (_k, _v, ks) in enumerate(n.entries) if i not in merges}
+            for ks, i in last.items():
+                path.append(ks)
+                walk(n.entries[i][1], path)
+                path.pop()
+        elif isinstance(n, SeqNode):
+            for i, it in enumerate(n.items):
+                path.append(i)
+                walk(it, path)
+                path.pop()
+
+    if doc.root is not None and wanted:
+        walk(doc.root, [])
+    return out
+
+
+def differing_paths(a: SourceDoc, b: SourceDoc) -> list[Path] | None:
+    """Where two documents of the same data are written differently: the paths of the
+    smallest slots whose text differs (a collection whose children are all the same but which
+    differs itself: its own path). None when only the document around its root differs, or the
+    documents' data differ."""
+    if a.root is None or b.root is None:
+        return None
+    la, lb = Layout(a), Layout(b)
+    out: list[Path] = []
+
+    def text(layout: Layout, slot: Slot) -> str:
+        if slot.kind == ROOT:
+            return layout.text
+        start, end, _col = region(layout, slot)
+        return layout.text[start:end]
+
+    def walk(sa: Slot, sb: Slot, path: Path) -> None:
+        if text(la, sa) == text(lb, sb):
+            return
+        na, nb = sa.old, sb.old
+        if (isinstance(na, (MapNode, SeqNode)) and type(na) is type(nb)
+                and na.flow == nb.flow):
+            ka, kb = list(_children(la, na)), list(_children(lb, nb))
+            if [t for t, _ in ka] == [t for t, _ in kb]:
+                n = len(out)
+                for (t, ca), (_t, cb) in zip(ka, kb, strict=True):
+                    walk(ca, cb, (*path, t))
+                if len(out) > n:
+                    return
+        out.append(path)
+
+    try:
+        walk(Slot(ROOT, a.root), Slot(ROOT, b.root), ())
+    except Unsupported:
+        return None
+    return None if () in out else out

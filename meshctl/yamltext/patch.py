@@ -58,6 +58,8 @@ def parse_pointer(path: str) -> list[str]:
 
 def strict_equal(a: Any, b: Any) -> bool:
     """Deep equality that tells ``1``, ``1.0`` and ``True`` apart."""
+    if a is b:
+        return True  # shared subtrees (unchanged branches of a copied object)
     ta = type(a)
     if ta is not type(b):
         return False

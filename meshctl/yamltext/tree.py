@@ -43,6 +43,28 @@ class New:
         self.owned = owned
 
 
+class Verbatim:
+    """An op value to write as this exact source text: a node's *recorded form*
+    (:func:`meshctl.yamltext.edit.recorded_text`: the text of its slot, from the ``:`` of its
+    key or the ``-`` of its item, or ``=`` and a flow value) that reads as ``data``. The
+    renderer writes the text re-indented for its slot; where the slot is not of the recorded
+    kind, or the value lands inside new content, ``data`` is written instead."""
+
+    __slots__ = ("text", "data")
+
+    def __init__(self, text: str, data: Any) -> None:
+        self.text = text
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Verbatim({self.text!r}, {self.data!r})"
+
+
+def plain(value: Any) -> Any:
+    """The data of an op value (a :class:`Verbatim` stands for its data)."""
+    return value.data if isinstance(value, Verbatim) else value
+
+
 class Merged:
     """A key present only through a ``<<`` merge (data copied at load time)."""
 
@@ -98,7 +120,9 @@ def current(ch: Any) -> Any:
     """The data a working-tree child stands for now."""
     if isinstance(ch, Node):
         return ch.data
-    if isinstance(ch, (New, Merged)):
+    if isinstance(ch, New):
+        return plain(ch.value)
+    if isinstance(ch, Merged):
         return ch.value
     if isinstance(ch, WMap):
         return {k: current(c) for k, c in ch.children.items()}
@@ -158,8 +182,8 @@ class WorkingTree:
             nw = New(copy_data(ch.value), None, True)
             return nw, nw.value
         if isinstance(ch, New):
-            if not ch.owned:
-                ch.value = copy_data(ch.value)
+            if not ch.owned or isinstance(ch.value, Verbatim):  # an op inside: data from now on
+                ch.value = copy_data(plain(ch.value))
                 ch.owned = True
             return ch, ch.value
         raise PatchError("cannot descend into a scalar")
@@ -241,7 +265,7 @@ class WorkingTree:
         if not toks:
             old = self.root
             self._removed(old)
-            self.root = New(value, orig_of(old))
+            self.root = New(plain(value), orig_of(old))
             return
         parent = self._parent(toks[:-1])
         last = toks[-1]
@@ -252,29 +276,31 @@ class WorkingTree:
             if old is MISSING:
                 if must_exist:
                     raise PatchError(f"no member {last!r} to replace")
-                parent.children[last] = New(value, None)
+                parent.children[last] = New(plain(value), None)
             else:
                 self._removed(old)
-                parent.children[last] = New(value, orig_of(old))
+                orig = orig_of(old)
+                parent.children[last] = New(value if orig is not None else plain(value), orig)
         elif isinstance(parent, WSeq):
             items = parent.items
             if must_exist:
                 i = _index(last, len(items))
                 self._removed(items[i])
-                items[i] = New(value, orig_of(items[i]))
+                orig = orig_of(items[i])
+                items[i] = New(value if orig is not None else plain(value), orig)
             else:
                 i = len(items) if last == "-" else _index(last, len(items) + 1)
-                items.insert(i, New(value, None))
+                items.insert(i, New(plain(value), None))
         elif isinstance(parent, dict):
             if must_exist and last not in parent:
                 raise PatchError(f"no member {last!r} to replace")
-            parent[last] = copy_data(value)
+            parent[last] = copy_data(plain(value))
         else:
             if must_exist:
-                parent[_index(last, len(parent))] = copy_data(value)
+                parent[_index(last, len(parent))] = copy_data(plain(value))
             else:
                 i = len(parent) if last == "-" else _index(last, len(parent) + 1)
-                parent.insert(i, copy_data(value))
+                parent.insert(i, copy_data(plain(value)))
 
     def remove(self, toks: list[str]) -> None:
         if not toks:

@@ -246,15 +246,6 @@ def test_reinject_upgrade_leaves_nothing_stale(tmp_path: Path) -> None:
     assert "istio-validation" in merged.stdout
 
 
-def test_uninject_reverses_inject_exactly() -> None:
-    for path in sorted((SHARED / "realworld").glob("*.yaml")):
-        text = path.read_text()
-        injected = run_cli(["kube-inject", "-q", "-f", "-"], stdin=text).stdout
-        back = run_cli(["kube-uninject", "-q", "-f", "-"], stdin=injected)
-        assert back.rc == 0
-        assert back.stdout == text, path.name
-
-
 def test_configmaps_from_kubectl_work_like_the_raw_files(tmp_path: Path) -> None:
     """`kubectl get cm istio-sidecar-injector -o yaml > f` and `kubectl get cm istio` just work."""
     settings = SHARED / "istio-golden/settings"

@@ -43,22 +43,26 @@ texts = st.one_of(names, st.sampled_from(UNICODE), st.text(
 
 
 @st.composite
-def probes(draw: st.DrawFn, ports: list[dict[str, Any]], exact: bool = False,
-           ) -> dict[str, Any]:
-    """A probe; ``exact``: only probes injection leaves alone (see ROUND_TRIP_KNOWN)."""
+def probes(draw: st.DrawFn, ports: list[dict[str, Any]]) -> dict[str, Any]:
+    """A probe: on a number (one the container also names, sometimes), a named port (one it
+    does not declare, sometimes), the agent's port; without a port, or with a gRPC service."""
     port_names = [p["name"] for p in ports if "name" in p]
-    port = draw(st.one_of(st.integers(1, 65535), st.just(15020)) if exact else st.one_of(
-        st.integers(1, 65535), st.sampled_from(port_names or ["missing"]), st.just(15020)))
-    action = draw(st.sampled_from(["exec"] if exact else
-                                  ["httpGet", "tcpSocket", "grpc", "exec"]))
+    port = draw(st.one_of(
+        st.integers(1, 65535), st.sampled_from(port_names or ["missing"]), st.just(15020),
+        st.sampled_from([p["containerPort"] for p in ports] or [8080])))
+    action = draw(st.sampled_from(["httpGet", "tcpSocket", "grpc", "exec"]))
     if action == "httpGet":
         probe: dict[str, Any] = {"httpGet": {"path": "/" + draw(names), "port": port}}
+        if draw(st.integers(0, 7)) == 0:
+            del probe["httpGet"]["port"]  # invalid in Kubernetes, written all the same
         if draw(st.booleans()):
             probe["httpGet"]["scheme"] = draw(st.sampled_from(["HTTP", "HTTPS"]))
     elif action == "tcpSocket":
         probe = {"tcpSocket": {"port": port}}
     elif action == "grpc":
         probe = {"grpc": {"port": draw(st.integers(1, 65535))}}
+        if draw(st.booleans()):
+            probe["grpc"]["service"] = draw(st.sampled_from(["", "svc", "a.b.Health"]))
     else:
         probe = {"exec": {"command": ["cat", "/tmp/ok"]}}
     if draw(st.booleans()):
@@ -67,7 +71,7 @@ def probes(draw: st.DrawFn, ports: list[dict[str, Any]], exact: bool = False,
 
 
 @st.composite
-def containers(draw: st.DrawFn, name: str, exact: bool = False) -> dict[str, Any]:
+def containers(draw: st.DrawFn, name: str) -> dict[str, Any]:
     c: dict[str, Any] = {"name": name, "image": draw(st.sampled_from(
         ["nginx", "example.com/app:1.0", "busybox@sha256:" + "a" * 64]))}
     if draw(st.booleans()):
@@ -79,9 +83,9 @@ def containers(draw: st.DrawFn, name: str, exact: bool = False) -> dict[str, Any
         ports = []
     for field in ("readinessProbe", "livenessProbe", "startupProbe"):
         if draw(st.integers(0, 3)) == 0:
-            c[field] = draw(probes(ports, exact))
+            c[field] = draw(probes(ports))
     if draw(st.integers(0, 5)) == 0:
-        hook = draw(probes(ports, exact))
+        hook = draw(probes(ports))
         c["lifecycle"] = {"preStop": {k: v for k, v in hook.items() if k != "periodSeconds"
                                       and k != "grpc"} or {"exec": {"command": ["true"]}}}
     if draw(st.integers(0, 3)) == 0:
@@ -98,33 +102,33 @@ def containers(draw: st.DrawFn, name: str, exact: bool = False) -> dict[str, Any
 
 
 @st.composite
-def pod_template(draw: st.DrawFn, exact: bool = False) -> dict[str, Any]:
+def pod_template(draw: st.DrawFn) -> dict[str, Any]:
     n = draw(st.integers(1, 3))
     cnames = draw(st.lists(names, min_size=n, max_size=n, unique=True).filter(
         lambda xs: not any(x.startswith("istio") for x in xs)))
-    spec: dict[str, Any] = {"containers": [draw(containers(c, exact)) for c in cnames]}
+    spec: dict[str, Any] = {"containers": [draw(containers(c)) for c in cnames]}
     if draw(st.integers(0, 3)) == 0:
         spec["initContainers"] = [{"name": "setup-" + cnames[0], "image": "busybox"}]
-    elif not exact and draw(st.integers(0, 5)) == 0:  # empty and null collections
+    elif draw(st.integers(0, 5)) == 0:  # empty and null collections
         spec["initContainers"] = draw(st.sampled_from([[], None]))
     if draw(st.integers(0, 3)) == 0:
         spec["volumes"] = [{"name": "data-" + draw(names), "emptyDir": {}}]
-    elif not exact and draw(st.integers(0, 5)) == 0:
+    elif draw(st.integers(0, 5)) == 0:
         spec["volumes"] = draw(st.sampled_from([[], None]))
     if draw(st.integers(0, 5)) == 0:
         spec["restartPolicy"] = "Never"
     meta: dict[str, Any] = {}
     if draw(st.booleans()):
         meta["labels"] = {"app": draw(names)}
+    elif draw(st.integers(0, 5)) == 0:
+        meta["labels"] = draw(st.sampled_from([{}, None]))
     if draw(st.integers(0, 2)) == 0:
-        meta["annotations"] = draw(annotations(min_size=1 if exact else 0, exact=exact))
-    if exact and not meta:
-        return {"spec": spec}
+        meta["annotations"] = draw(annotations(cnames[0]))
     return {"metadata": meta, "spec": spec} if meta or draw(st.booleans()) else {"spec": spec}
 
 
 @st.composite
-def annotations(draw: st.DrawFn, min_size: int = 0, exact: bool = False) -> dict[str, str]:
+def annotations(draw: st.DrawFn, first_container: str) -> dict[str, str] | None:
     pool = {
         "example.com/note": draw(texts),
         "prometheus.io/scrape": "true",
@@ -133,17 +137,18 @@ def annotations(draw: st.DrawFn, min_size: int = 0, exact: bool = False) -> dict
         "sidecar.istio.io/proxyCPU": "50m",
         "traffic.sidecar.istio.io/excludeOutboundPorts": "5432",
         "sidecar.istio.io/rewriteAppHTTPProbers": "false",
-        "kubectl.kubernetes.io/default-container": draw(names),
+        "kubectl.kubernetes.io/default-container": draw(st.sampled_from(
+            [first_container, draw(names)])),
+        "kubectl.kubernetes.io/default-logs-container": first_container,
     }
-    if exact:
-        del pool["kubectl.kubernetes.io/default-container"]
-    keys = draw(st.lists(st.sampled_from(sorted(pool)), min_size=min_size, max_size=3,
-                         unique=True))
+    keys = draw(st.lists(st.sampled_from(sorted(pool)), max_size=3, unique=True))
+    if not keys and draw(st.booleans()):
+        return None
     return {k: pool[k] for k in keys}
 
 
 @st.composite
-def workload(draw: st.DrawFn, exact: bool = False) -> dict[str, Any]:
+def workload(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(sorted(WORKLOADS)))
     api, path = WORKLOADS[kind]
     meta: dict[str, Any] = {"name": draw(names)}
@@ -151,7 +156,7 @@ def workload(draw: st.DrawFn, exact: bool = False) -> dict[str, Any]:
         meta["namespace"] = draw(names)
     if draw(st.integers(0, 3)) == 0:
         meta["labels"] = {"team": draw(names)}
-    template = draw(pod_template(exact))
+    template = draw(pod_template())
     if not path:
         return {"apiVersion": api, "kind": kind, "metadata": {**meta, **template.get(
             "metadata", {})}, "spec": template["spec"]}
@@ -187,8 +192,8 @@ def other(draw: st.DrawFn) -> dict[str, Any]:
     return obj
 
 
-def objects(lists: bool = True, exact: bool = False) -> st.SearchStrategy[dict[str, Any]]:
-    single = st.one_of(workload(exact), workload(exact), other())
+def objects(lists: bool = True) -> st.SearchStrategy[dict[str, Any]]:
+    single = st.one_of(workload(), workload(), other())
     if not lists:
         return single
     return st.one_of(single, st.builds(
@@ -299,16 +304,32 @@ class Style:
 
 
 @st.composite
-def document(draw: st.DrawFn, obj: dict[str, Any], exact: bool = False) -> str:
+def document(draw: st.DrawFn, obj: dict[str, Any]) -> str:
     """One document's text (without its ``---``)."""
     style = Style(draw)
     if draw(st.integers(0, 9)) == 0:
         return style.flow(obj) + "\n"
     lines = style.block(obj, 0)
     text = "\n".join(lines) + "\n"
-    if not exact and draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 3)) == 0:
         text = _anchor(text, draw)
+    elif draw(st.integers(0, 5)) == 0:
+        text = _merge_key(text)
     return text
+
+
+def _merge_key(text: str) -> str:
+    """A merge key as users write one: the pod template's metadata merged from the object's
+    (``metadata: &meta`` ... ``metadata:\\n  <<: *meta``)."""
+    m = re.search(r"^metadata:\n", text, re.M)
+    t = re.search(r"^( +)template:\n\1( +)metadata:\n((?:\1\2 +.*\n)*)", text, re.M)
+    if not m or not t:
+        return text
+    ind = t.group(1) + t.group(2)
+    step = len(t.group(2))
+    merged = f"{t.group(1)}template:\n{ind}metadata:\n{ind}{' ' * step}<<: *meta\n{t.group(3)}"
+    out = text[: t.start()] + merged + text[t.end():]
+    return out.replace("metadata:\n", "metadata: &meta\n", 1)
 
 
 def _anchor(text: str, draw: st.DrawFn) -> str:
@@ -324,11 +345,9 @@ def _anchor(text: str, draw: st.DrawFn) -> str:
 
 
 @st.composite
-def manifests(draw: st.DrawFn, *, lists: bool = True, json_ok: bool = True,
-              exact: bool = False) -> str:
-    """A stream of one to four documents (or one JSON object stream); ``exact``: without the
-    shapes that kube-uninject does not give back byte for byte yet (ROUND_TRIP_KNOWN)."""
-    objs = draw(st.lists(objects(lists, exact), min_size=1, max_size=4))
+def manifests(draw: st.DrawFn, *, lists: bool = True, json_ok: bool = True) -> str:
+    """A stream of one to four documents (or one JSON object stream)."""
+    objs = draw(st.lists(objects(lists), min_size=1, max_size=4))
     if json_ok and draw(st.integers(0, 7)) == 0:
         sep = draw(st.sampled_from(["\n", ""]))
         indent = draw(st.sampled_from([None, 2]))
@@ -341,7 +360,7 @@ def manifests(draw: st.DrawFn, *, lists: bool = True, json_ok: bool = True,
             parts.append(draw(st.sampled_from(["---\n", "---\n", "--- # next\n", "...\n---\n"])))
         if draw(st.integers(0, 9)) == 0:
             parts.append("# only a comment\n---\n")
-        parts.append(draw(document(obj, exact)))
+        parts.append(draw(document(obj)))
     text = "".join(parts)
     if draw(st.integers(0, 4)) == 0:
         text = text.replace("\n", "\r\n")
@@ -433,82 +452,109 @@ def broken(draw: st.DrawFn) -> str:
         if isinstance(changed, list) else [json.dumps(changed) + "\n", f"{changed}\n"]))
 
 
-# --- shapes known not to round-trip ---------------------------------------------------------
+# --- shapes that round-trip only through meshctl's record ------------------------------------
 
-#: The shapes ``kube-uninject`` does not give back byte for byte yet (what the pod means is
-#: restored; the bytes are not): name -> (what happens, the smallest example found). The round
-#: trip property runs on ``manifests(exact=True)``, which leaves them out; each has its own
-#: strict xfail test (tests/properties/test_invariants.py) that passes the day it is fixed.
-ROUND_TRIP_KNOWN: dict[str, tuple[str, str]] = {
+#: Shapes whose bytes ``kube-uninject`` gives back only through the texts meshctl records
+#: (they did not round-trip before it, issue 11): name -> (what injection does to them, the
+#: smallest example). The main generator makes them now and then; each also has its own
+#: property test with a generator of its own (:func:`round_trip_shape`), its example first.
+ROUND_TRIP_SHAPES: dict[str, tuple[str, str]] = {
     "empty-collections": (
         "an empty or null collection that injection fills (the pod template's metadata, "
-        "labels, annotations, initContainers, volumes) is removed",
+        "labels, annotations, initContainers, volumes), with its comment",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations: {}\nspec:\n"
         "  containers:\n  - name: a\n    image: b\n"),
     "tcp-grpc-probe": (
-        "a tcpSocket or grpc probe (or tcpSocket hook), which injection turns into an httpGet, "
-        "comes back re-written: its action after the probe's other fields, in block style, "
-        "without its key quoting and comments",
+        "a tcpSocket or grpc probe (or tcpSocket hook), which injection turns into an "
+        "httpGet: its action among the probe's other fields, its style, key quoting, comments",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
         "    image: b\n    livenessProbe:\n      tcpSocket: {port: 8080}\n"
         "      periodSeconds: 5\n"),
     "httpget-quoting": (
-        "a rewritten httpGet probe gets its path and port back in the quoting meshctl picks "
-        "for the document (a quoted named port unquoted, a plain path quoted in a document "
-        "that quotes its strings), not in the quoting they had",
+        "a rewritten httpGet probe's path and port, in the quoting they had (a quoted named "
+        "port, a plain path in a document that quotes its strings)",
         '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}, "spec": {"containers": '
         '[{"name": "a", "image": "b", "livenessProbe": {"httpGet": {"path": /b, '
         '"port": 80}}}]}}\n'),
     "httpget-without-port": (
-        "an httpGet probe without a port (invalid in Kubernetes, which requires one) comes "
-        "back with port: 0, as Istio records it",
+        "an httpGet probe without a port (invalid in Kubernetes, which requires one), which "
+        "Istio records with port 0",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
         "    image: b\n    livenessProbe:\n      httpGet:\n        path: /b\n"),
     "default-container": (
         "the user's own kubectl.kubernetes.io/default-container (or default-logs-container) "
-        "annotation naming the first app container is removed, as if injection had added it",
+        "naming the first app container, which injection would have added",
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations:\n"
         "    kubectl.kubernetes.io/default-container: a\nspec:\n  containers:\n  - name: a\n"
         "    image: b\n"),
     "aliased-labels": (
-        "pod template labels written as an alias of another node come back expanded",
+        "pod template labels written as an alias of another node (or the selector as an alias "
+        "of the pod's labels), which injection expands into a copy",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  selector:\n"
         "    matchLabels: &labels\n      app: a\n  template:\n    metadata:\n"
         "      labels: *labels\n    spec:\n      containers:\n      - name: a\n        image: b\n"),
+    "merge-keys": (
+        "a merge key in the pod template's metadata (``<<: *meta``) or spec (``<<: *podspec``, "
+        "the anchor in another item of a List), which injection writes out as local keys",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: &meta\n  name: a\n  labels:\n"
+        "    app: a\nspec:\n  selector:\n    matchLabels:\n      app: a\n  template:\n"
+        "    metadata:\n      <<: *meta\n    spec:\n      containers:\n      - name: a\n"
+        "        image: b\n"),
+    "probe-ports": (
+        "a probe's numeric port that is also a named port of the container (Istio records the "
+        "number; the name would come back), and a named one",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
+        "    image: b\n    ports:\n    - name: http\n      containerPort: 8080\n"
+        "    readinessProbe:\n      httpGet:\n        path: /ready\n        port: 8080\n"),
+    "probe-comments": (
+        "comments inside a rewritten probe, and a grpc probe's quoted service",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: a\n"
+        "    image: b\n    startupProbe:  # slow start\n      # the health service\n"
+        "      grpc:\n        port: 9000\n        service: \"a.b\"  # quoted\n"),
 }
 
 _POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n{meta}spec:\n  containers:\n" \
        "  - name: {container}\n    image: nginx\n{extra}"
+_COMMENT = ["", "  # note", "  # café ☕"]
 
 
 @st.composite
-def known_shape(draw: st.DrawFn, shape: str) -> str:
-    """A manifest that has the known shape ``shape`` (and otherwise varies)."""
+def round_trip_shape(draw: st.DrawFn, shape: str) -> str:
+    """A manifest that has the shape ``shape`` (and otherwise varies)."""
     name, container = draw(names), draw(names)
     meta = extra = ""
     if shape == "empty-collections":
         field = draw(st.sampled_from(["annotations", "labels", "initContainers", "volumes",
                                       "metadata"]))
         empty = draw(st.sampled_from(["{}" if field in ("annotations", "labels") else "[]",
-                                      "null", ""]))
+                                      "null", "~", ""]))
+        comment = draw(st.sampled_from(_COMMENT))
+        line = f"{field}: {empty}".rstrip() + comment
         if field in ("annotations", "labels"):
-            meta = f"  {field}: {empty}\n".replace(": \n", ":\n")
+            meta = f"  {line}\n"
         elif field != "metadata":
-            extra = f"  {field}: {empty}\n".replace(": \n", ":\n")
+            extra = f"  {line}\n"
         else:
             return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
-                    f"  template:\n    metadata: {{}}\n    spec:\n      containers:\n"
-                    f"      - name: {container}\n        image: nginx\n")
+                    f"  template:\n    {line.replace('[]', '{}')}\n    spec:\n"
+                    f"      containers:\n      - name: {container}\n        image: nginx\n")
     elif shape == "tcp-grpc-probe":
-        field = draw(st.sampled_from(["readinessProbe", "livenessProbe", "startupProbe"]))
-        action = draw(st.sampled_from(["tcpSocket", "grpc"]))
+        hook = draw(st.integers(0, 3)) == 0
+        field = "lifecycle" if hook else draw(st.sampled_from(
+            ["readinessProbe", "livenessProbe", "startupProbe"]))
+        action = "tcpSocket" if hook else draw(st.sampled_from(["tcpSocket", "grpc"]))
         port = draw(st.integers(1, 65535))
         written = draw(st.sampled_from([f"{action}: {{port: {port}}}",
                                         f"{action}:\n        port: {port}",
                                         f'"{action}":\n        port: {port}',
                                         f"{action}:\n        port: {port}  # note"]))
-        after = draw(st.sampled_from(["", "      periodSeconds: 5\n"]))
-        extra = f"    {field}:\n      {written}\n{after}"
+        before, after = draw(st.sampled_from([("", ""), ("", "      periodSeconds: 5\n"),
+                                              ("      periodSeconds: 5\n", "")]))
+        if hook:
+            nested = written.replace("\n", "\n  ")
+            extra = f"    lifecycle:\n      preStop:\n        {nested}\n"
+        else:
+            extra = f"    {field}:\n{before}      {written}\n{after}"
     elif shape == "httpget-quoting":
         port = draw(st.sampled_from(["http", "web", "on", "yes"]))
         quote = draw(st.sampled_from(["'", '"']))
@@ -528,10 +574,45 @@ def known_shape(draw: st.DrawFn, shape: str) -> str:
         key = draw(st.sampled_from(["default-container", "default-logs-container"]))
         meta = f"  annotations:\n    kubectl.kubernetes.io/{key}: {container}\n"
     elif shape == "aliased-labels":
+        if draw(st.booleans()):
+            return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
+                    f"  selector:\n    matchLabels: &labels\n      app: {name}\n  template:\n"
+                    f"    metadata:\n      labels: *labels\n    spec:\n      containers:\n"
+                    f"      - name: {container}\n        image: nginx\n")
         return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
-                f"  selector:\n    matchLabels: &labels\n      app: {name}\n  template:\n"
-                f"    metadata:\n      labels: *labels\n    spec:\n      containers:\n"
-                f"      - name: {container}\n        image: nginx\n")
+                f"  template:\n    metadata:\n      labels: &labels {{app: {name}}}\n    spec:\n"
+                f"      containers:\n      - name: {container}\n        image: nginx\n"
+                f"  selector:\n    matchLabels: *labels\n")
+    elif shape == "merge-keys":
+        if draw(st.booleans()):
+            return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata: &meta\n  name: {name}\n"
+                    f"  labels:\n    app: {name}\nspec:\n  selector:\n    matchLabels:\n"
+                    f"      app: {name}\n  template:\n    metadata:\n      <<: *meta\n"
+                    f"    spec:\n      containers:\n      - name: {container}\n"
+                    f"        image: nginx\n")
+        own = draw(st.sampled_from(["", "        serviceAccountName: own\n"]))
+        return (f"apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n"
+                f"  metadata:\n    name: {name}\n  spec:\n    template:\n      spec: &podspec\n"
+                f"        containers:\n        - name: {container}\n          image: nginx\n"
+                f"- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: {name}-2\n"
+                f"  spec:\n    template:\n      spec:\n        <<: *podspec\n{own}")
+    elif shape == "probe-ports":
+        number = draw(st.integers(1, 65535).filter(lambda n: n != 15020))
+        pname = draw(st.sampled_from(["http", "web", "metrics"]))
+        port = draw(st.sampled_from([str(number), pname, f'"{pname}"']))
+        action = draw(st.sampled_from(["httpGet", "tcpSocket"]))
+        path = f"        path: /{name}\n" if action == "httpGet" else ""
+        extra = (f"    ports:\n    - name: {pname}\n      containerPort: {number}\n"
+                 f"    livenessProbe:\n      {action}:\n{path}        port: {port}\n")
+    elif shape == "probe-comments":
+        c1, c2, c3 = (draw(st.sampled_from(_COMMENT)) for _ in range(3))
+        service = draw(st.sampled_from(["", '        service: "a.b"\n', "        service: ''\n",
+                                        "        service: a.b\n"]))
+        action = draw(st.sampled_from(["grpc", "httpGet"]))
+        body = (f"        port: 9000{c2}\n{service}" if action == "grpc"
+                else f"        path: /x{c2}\n        port: 9000\n")
+        extra = (f"    startupProbe:{c1}\n      # the health check\n      {action}:{c3}\n"
+                 f"{body}      failureThreshold: 30\n")
     else:
         raise ValueError(shape)
     return _POD.format(name=name, meta=meta, container=container, extra=extra)

@@ -3,9 +3,8 @@
 
 Runs are derandomized (the same examples every time: CI is deterministic) and use no example
 database; ``MESHCTL_PROPERTY_EXAMPLES`` scales the number of examples for a longer local run.
-Shapes known not to round-trip yet, and shapes known to break the contract, are strict xfails
-named after the shape: each starts failing the day its shape is fixed, and then the shape
-joins the main properties.
+The shapes that round-trip only through meshctl's record (``ROUND_TRIP_SHAPES``) have a
+property each besides the main one.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from hypothesis import strategies as st
 from tests.properties import invariants as inv
 from tests.properties.conftest import record
 from tests.properties.manifests import (
-    ROUND_TRIP_KNOWN,
+    ROUND_TRIP_SHAPES,
     broken,
     json_with_c1,
-    known_shape,
     manifests,
+    round_trip_shape,
 )
 
 EXAMPLES = int(os.environ.get("MESHCTL_PROPERTY_EXAMPLES", "100"))
@@ -35,6 +34,8 @@ PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, database=None, dead
 KNOWN = settings(max_examples=20, derandomize=True, database=None, deadline=None,
                  phases=[Phase.explicit, Phase.generate],
                  suppress_health_check=[HealthCheck.too_slow])
+SHAPES = settings(max_examples=max(20, EXAMPLES // 2), derandomize=True, database=None,
+                  deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def counted(name: str, check: Callable[[], Any]) -> None:
@@ -62,9 +63,9 @@ def test_valid_manifests(text: str) -> None:
 
 
 @PROPERTY
-@given(manifests(exact=True))
+@given(manifests())
 def test_uninject_restores_the_input(text: str) -> None:
-    """uninject(inject(x)) == x, byte for byte (shapes known not to, left out: below)."""
+    """uninject(inject(x)) == x, byte for byte."""
 
     def check() -> None:
         out = inv.injected(text)
@@ -88,19 +89,31 @@ def test_broken_manifests(text: str) -> None:
     counted("broken manifests", check)
 
 
-@pytest.mark.parametrize("shape", [
-    pytest.param(shape, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                   reason=f"known: {what}"))
-    for shape, (what, _) in ROUND_TRIP_KNOWN.items()])
-def test_known_round_trip_shapes(shape: str) -> None:
-    @KNOWN
-    @given(st.one_of(st.just(ROUND_TRIP_KNOWN[shape][1]), known_shape(shape)))
+@pytest.mark.parametrize("shape", sorted(ROUND_TRIP_SHAPES))
+def test_round_trip_shapes(shape: str) -> None:
+    """uninject(inject(x)) == x on the shapes kube-uninject gives back only through the texts
+    meshctl records (and a fixed point: the record survives re-injection)."""
+    example = ROUND_TRIP_SHAPES[shape][1]
+
+    @SHAPES
+    @example_first(example)
+    @given(round_trip_shape(shape))
     def round_trip(text: str) -> None:
-        out = inv.injected(text)
-        assert out is not None
-        inv.check_round_trip(text, out)
+        def check() -> None:
+            out = inv.injected(text)
+            assert out is not None
+            inv.check_fixed_point(out)
+            inv.check_round_trip(text, out)
+
+        counted(f"round trip: {shape}", check)
 
     round_trip()
+
+
+def example_first(text: str) -> Callable[[Any], Any]:
+    from hypothesis import example
+
+    return example(text)
 
 
 def test_json_with_c1_control_characters_keeps_the_contract() -> None:
@@ -117,10 +130,33 @@ def test_json_with_c1_control_characters_keeps_the_contract() -> None:
     contract()
 
 
-def test_the_known_examples_are_valid() -> None:
-    """Each known shape's example is a manifest meshctl injects, and a fixed point: only the
-    round trip fails on it."""
-    for what, example in ROUND_TRIP_KNOWN.values():
+def _recorded_undo(out: str) -> list[Any]:
+    import json
+
+    import yaml
+
+    texts: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            status = node.get("sidecar.istio.io/status")
+            if isinstance(status, str):
+                texts.extend(json.loads(status).get("meshctl", {}).get("undo", []))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for doc in yaml.safe_load_all(out):
+        walk(doc)
+    return texts
+
+
+def test_the_shapes_need_the_record() -> None:
+    """Each shape's example is one the record is for: its injection records what to undo (which
+    a round trip without it would not give back)."""
+    for what, example in ROUND_TRIP_SHAPES.values():
         out = inv.injected(example)
         assert out is not None, what
-        inv.check_fixed_point(out)
+        assert _recorded_undo(out), what

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -236,54 +235,9 @@ def test_own_proxy_keeps_its_quantities_through_reinjection_and_strip() -> None:
     assert inj.inject(inj.uninject(once, PATH), PATH).obj == once
 
 
-def _golden_inputs() -> list[Path]:
-    return sorted(p for p in (GOLDEN / "inject").glob("*.yaml")
-                  if not p.name.endswith(".iop.yaml")
-                  and "traffic-annotations-bad" not in p.name and p.name != "merge-probers.yaml")
-
-
-#: Templates other than ``sidecar`` write pod fields strip cannot tell from the user's; the
-#: ``*-spire`` and ``custom-template`` inputs need templates of their IstioOperator files.
-NOT_SIDECAR_ONLY = {"gateway.yaml", "gateway-with-default-container.yaml", "grpc-agent.yaml",
-                    "grpc-simple.yaml", "custom-template.yaml", "gateway-spire.yaml",
-                    "sidecar-spire.yaml"}
-
-
-@pytest.mark.parametrize("path", _golden_inputs(), ids=lambda p: p.name)
-def test_strip_round_trips_istio_inputs(path: Path) -> None:
-    inj = injector()
-    for doc in yaml.safe_load_all(path.read_text()):
-        if not isinstance(doc, dict):
-            continue
-        items = doc["items"] if doc.get("kind") == "List" else [doc]
-        for obj in items:
-            pod_path = pod_template_path(obj)
-            if pod_path is None:
-                continue
-            if path.name in NOT_SIDECAR_ONLY:
-                continue
-            out = inj.inject(obj, pod_path).obj
-            if out is None:
-                continue
-            assert diff(obj, inj.uninject(out, pod_path)) == ""
-
-
-@pytest.mark.parametrize("path", sorted((GOLDEN / "uninject").glob("*.injected")),
-                         ids=lambda p: p.name)
-def test_istioctl_kube_uninject_pairs(path: Path) -> None:
-    inj = injector()
-
-    def strip(obj: Any) -> Any:
-        if isinstance(obj, dict) and obj.get("kind") == "List":
-            return {**obj, "items": [strip(i) for i in obj["items"]]}
-        pod_path = pod_template_path(obj) if isinstance(obj, dict) else None
-        return obj if pod_path is None else inj.uninject(obj, pod_path, mark_disabled=True)
-
-    got = [strip(d) for d in yaml.safe_load_all(path.read_text()) if d]
-    want = [d for d in yaml.safe_load_all(path.with_suffix("").read_text()) if d]
-    assert len(got) == len(want)
-    for w, g in zip(want, got, strict=True):
-        assert diff(w, g) == ""
+# Un-injection on Istio's golden suite (every case, the case's settings; Istio's own output and
+# meshctl's injection; istioctl's former kube-uninject pairs): tests/conformance/
+# test_uninject_goldens.py
 
 
 @pytest.mark.parametrize(("hub", "tag", "proxy_type", "ann_type", "want"), [
