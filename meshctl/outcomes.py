@@ -70,6 +70,16 @@ class Reason:
     NOT_INJECTED = Code("not_injected", "the workload had no injection to remove")
 
 
+def self_evident(action: str, reason: str) -> bool:
+    """Whether ``reason`` only repeats ``action`` (injected because injected): a report names
+    the action alone then."""
+    return (action, reason) in _SELF_EVIDENT
+
+
+_SELF_EVIDENT = frozenset({(Action.INJECTED, Reason.INJECTED),
+                           (Action.UNINJECTED, Reason.UNINJECTED)})  # fmt: skip
+
+
 def codes(vocabulary: type) -> dict[str, Code]:
     """Every code of ``Action`` or ``Reason``, by its string."""
     return {str(v): v for k, v in vars(vocabulary).items() if isinstance(v, Code)}

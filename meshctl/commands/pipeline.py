@@ -312,9 +312,13 @@ class DocumentProcessor:
         if changes.gone or changes.replaced:
             kept = changes.kept(doc)
         lost = node_paths(doc, changes.lossy) if changes.lossy else []
+        grown = False
         for at in sites:
-            sites[at] |= {p[len(at):] for p in lost if p[:len(at)] == at and len(p) > len(at)}
-        recorded = record()
+            more = {p[len(at):] for p in lost if p[:len(at)] == at and len(p) > len(at)}
+            grown = grown or not more <= sites[at]
+            sites[at] |= more
+        if grown or kept is not _everything:  # else the record is the one rendered
+            recorded = record()
         if _simple(doc, recorded):
             same = _nonempty(recorded) == _nonempty(rendered)
             return (ops, text) if same else render()

@@ -36,7 +36,7 @@ from meshctl.manifests.find import object_ref
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import Result, RunResult
 from meshctl.options import Options
-from meshctl.outcomes import Action, Reason
+from meshctl.outcomes import self_evident
 from meshctl.records import Frozen
 from meshctl.yamltext.edit import apply_patch_to_text
 from meshctl.yamltext.source import YamlSyntaxError, load_document
@@ -91,10 +91,6 @@ _CLUSTER_ONLY = ("injectConfigMapName", "meshConfigMapName", "kubeconfig", "cont
 #: kustomize set the ``internal.`` ones; the others are their older spellings)
 _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
-
-#: reasons the action already says: the message does not repeat them (as in the report)
-_SELF_EVIDENT = frozenset({(Action.INJECTED, Reason.INJECTED),
-                           (Action.UNINJECTED, Reason.UNINJECTED)})  # fmt: skip
 
 
 class FnOutput(Frozen):
@@ -298,7 +294,7 @@ def _results(items: Sequence[Any], results: Sequence[Result],
                 item, start = candidate, i + 1
                 break
         where = _where(item) if item is not None else {}
-        if (r.action, r.reason) in _SELF_EVIDENT:
+        if self_evident(r.action, r.reason):
             message = r.reason.sentence
         else:
             message = f"{r.action} ({r.reason}): {r.reason.sentence}"

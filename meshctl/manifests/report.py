@@ -11,22 +11,19 @@ from __future__ import annotations
 import json
 
 from meshctl.manifests.results import Result
-from meshctl.outcomes import Action, Reason
+from meshctl.outcomes import Action, self_evident
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from collections.abc import Iterable, Sequence
 
-#: reasons that the action already says: the line does not repeat them
-_SELF_EVIDENT = frozenset({(Action.INJECTED, Reason.INJECTED),
-                           (Action.UNINJECTED, Reason.UNINJECTED)})  # fmt: skip
 #: what the report says of a change that ``--check``/``--diff`` did not make
 _WOULD = {Action.INJECTED: "would inject", Action.UNINJECTED: "would uninject"}
 
 
 def result_line(r: Result, dry_run: bool = False) -> str:
     action = _WOULD.get(r.action, r.action) if dry_run else str(r.action)
-    if (r.action, r.reason) in _SELF_EVIDENT:
+    if self_evident(r.action, r.reason):
         return f"{r.ref}: {action}"
     return f"{r.ref}: {action} ({r.reason})"
 
