@@ -52,7 +52,7 @@ def get_path(obj: Any, path: PodPath) -> Any:
     """Return ``obj`` at ``path`` or None when any step is missing or not a mapping."""
     cur = obj
     for key in path:
-        if not isinstance(cur, Mapping):
+        if type(cur) is not dict and not isinstance(cur, Mapping):  # dict first: no ABC check
             return None
         cur = cur.get(key)
     return cur

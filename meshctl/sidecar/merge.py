@@ -73,14 +73,23 @@ def _share(value: Any) -> Any:
     return value
 
 
+#: values that are neither mappings nor lists, by exact type: :func:`clean` meets ~400 per pod,
+#: and ``isinstance(x, Mapping)`` is an ABC check (a Python-level call) for each
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def clean(value: Any) -> Any:
     """A deep copy of a patch value without ``null``s and ``$`` directives."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         return {k: clean(v) for k, v in value.items()
                 if v is not None and not (isinstance(k, str) and k.startswith("$"))}
-    if isinstance(value, list):
+    if kind is list or isinstance(value, list):
         return [clean(v) for v in value
-                if not (isinstance(v, Mapping) and v.get(_PATCH) == "delete")]
+                if not ((type(v) is dict or (type(v) not in _SCALARS and isinstance(v, Mapping)))
+                        and v.get(_PATCH) == "delete")]
     return value
 
 

@@ -104,7 +104,7 @@ def _json(value: Any) -> Any:
 
 def _env(container: Mapping[str, Any] | None, name: str) -> Any:
     for env in (container or {}).get("env") or ():
-        if isinstance(env, Mapping) and env.get("name") == name:
+        if (type(env) is dict or isinstance(env, Mapping)) and env.get("name") == name:
             return env.get("value")
     return None
 
