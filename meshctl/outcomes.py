@@ -66,6 +66,9 @@ class Reason:
     UNKNOWN_KIND = Code("unknown_kind",
                         "not a kind meshctl injects, although it has a pod template")
     NO_POD_TEMPLATE = Code("no_pod_template", "the workload has no pod template to inject")
+    TEMPLATE_ELSEWHERE = Code("template_elsewhere",
+                              "the pod template is in the object the workload references "
+                              "(an Argo Rollout's spec.workloadRef): inject that one")
     UNINJECTED = Code("uninjected", "the sidecar was removed")
     NOT_INJECTED = Code("not_injected", "the workload had no injection to remove")
 

@@ -23,7 +23,7 @@ from meshctl.sidecar.config import BUILTIN_ISTIO
 from meshctl.sidecar.config.profile import settings_for
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.inject import Injector
-from meshctl.sidecar.provenance import keep_undo, recorded_undo, why_stale
+from meshctl.sidecar.provenance import keep_undo, recorded_undo, undo_entries, why_stale
 from meshctl.sidecar.workload import metadata_path
 from meshctl.yamltext.patch import escape
 
@@ -31,6 +31,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from meshctl.sidecar.provenance import UndoEntry
 
 #: from this many documents to process on, templates are compiled to Python even when the
 #: persistent cache is off (compiling costs ~40 ms; with the cache, only once)
@@ -104,13 +106,13 @@ class InjectStep:
         return self.injector.previous_record(obj, pod_path) is None
 
     def record(self, obj: dict[str, Any], pod_path: tuple[str, ...],
-               undo: tuple[tuple[tuple[str | int, ...], str | None], ...]) -> dict[str, Any]:
+               undo: tuple[tuple[tuple[str | int, ...], str | None], ...],
+               undone: dict[str, Any]) -> dict[str, Any]:
         pointers = [("".join("/" + escape(str(t)) for t in path), text) for path, text in undo]
-        return keep_undo(obj, pod_path, pointers)
+        return keep_undo(obj, pod_path, undo_entries(undone, pointers))
 
     @staticmethod
-    def _previous_undo(obj: dict[str, Any], pod_path: tuple[str, ...],
-                       ) -> list[tuple[str, str | None]]:
+    def _previous_undo(obj: dict[str, Any], pod_path: tuple[str, ...]) -> list[UndoEntry]:
         annotations = get_path(obj, (*metadata_path(pod_path), "annotations"))
         return recorded_undo(annotations) if isinstance(annotations, Mapping) else []
 

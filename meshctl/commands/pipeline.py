@@ -29,6 +29,7 @@ from meshctl.manifests.find import (
     needs_parse,
     object_ref,
     pod_template_path,
+    template_reference,
     type_name,
 )
 from meshctl.manifests.read import Chunk, Source
@@ -43,6 +44,7 @@ from meshctl.yamltext.edit import (
     differing_paths,
     node_paths,
     recorded_text,
+    verbatim_data,
 )
 from meshctl.yamltext.layout import Layout
 from meshctl.yamltext.patch import escape, make_patch, parse_pointer, strict_equal
@@ -78,9 +80,11 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
             """The inverse step (it applies what :meth:`record` kept, and returns its texts)."""
 
         def record(self, obj: dict[str, Any], pod_path: tuple[str, ...],
-                   undo: Undo) -> dict[str, Any]:
+                   undo: Undo, undone: dict[str, Any]) -> dict[str, Any]:
             """``obj`` (the step's result) keeping ``undo`` for the inverse step: removals (in
-            the order given, on the inverse's result without them), then texts."""
+            the order given, on the inverse's result without them), then texts. ``undone``:
+            the inverse's result without them (each entry applies while its place there is
+            unchanged)."""
 
     #: an object of a document the step changed: (its path in the document, the object, its
     #: pod-template path, the new object, the texts of the step's outcome, the keys added to
@@ -138,6 +142,14 @@ class DocumentProcessor:
                            "passed through unchanged")
                 results.append(Result(kind, namespace, name, Action.SKIPPED, Reason.UNKNOWN_KIND,
                                       chunk.source, chunk.index, (warning,)))
+            return obj if not added else _without(obj, added)
+        reference = template_reference(obj, path)
+        if reference is not None:
+            warning = (f"pod template by reference ({reference}): inject the referenced "
+                       "object; passed through unchanged")
+            results.append(Result(kind, namespace, name, Action.SKIPPED,
+                                  Reason.TEMPLATE_ELSEWHERE, chunk.source, chunk.index,
+                                  (warning,)))
             return obj if not added else _without(obj, added)
         check_pod_shape(obj, path)
         outcome = self.step(obj, path)
@@ -222,9 +234,12 @@ class DocumentProcessor:
             raise exc.located(source=chunk.source, document=chunk.index, line=line) from None
         if not ops:
             return None, results, None
-        if new_text is None:
-            new_text = self._with_texts(doc, ops, new_data, touched) if any(
-                t[4] for t in touched) else apply_patch_to_text(doc, ops)
+        if new_text is None and any(t[4] for t in touched):
+            new_text, read = self._with_texts(doc, ops, new_data, touched)
+            if read is not new_data:  # texts read in the document add to the data
+                ops = make_patch(data, read)
+        elif new_text is None:
+            new_text = apply_patch_to_text(doc, ops)
         kind, namespace, name = object_ref(data)
         refs = tuple(_list_resources(data, "")) if is_list(data) else ()
         change = DocumentChange(chunk.source, chunk.index, str(data.get("apiVersion") or ""),
@@ -235,10 +250,13 @@ class DocumentProcessor:
 
     @staticmethod
     def _with_texts(doc: SourceDoc, ops: list[dict[str, Any]], new_data: Any,
-                    touched: list[Touched]) -> str:
-        """The new text, with the step's recorded texts written as they are; checked: when the
-        result does not read as ``new_data``, the texts are left out (the plain rendering)."""
+                    touched: list[Touched]) -> tuple[str, Any]:
+        """The new text, with the step's recorded texts written as they are, and the data it
+        reads as; checked: when the result does not read as ``new_data`` (but where a text
+        cannot be read alone: an alias of an anchor elsewhere in the document, read in its
+        place), the texts are left out (the plain rendering)."""
         extra: list[dict[str, Any]] = []
+        in_context: list[tuple[Path, str]] = []  # texts that read in the document only
         for at, _obj, _path, _new, texts, _added in touched:
             for path, text in texts:
                 full = (*at, *path)
@@ -246,14 +264,23 @@ class DocumentProcessor:
                 if found:
                     extra.append({"op": "replace", "path": _pointer(full),
                                   "value": Verbatim(text, value)})
+                    if not verbatim_data(text)[0]:
+                        in_context.append((full, text))
         if extra:
             try:
                 out = apply_patch_to_text(doc, [*ops, *extra])
-                if strict_equal(load_document(out).data, new_data):
-                    return out
+                written = load_document(out)
+                got, expected = written.data, new_data
+                if in_context:  # each written as it was, and read there
+                    if any(recorded_text(written, p) != text for p, text in in_context):
+                        raise PatchError("a recorded text was not written as it is")
+                    expected = _with_objects(new_data, [(p, _get(got, p)[1])
+                                                        for p, _text in in_context])
+                if strict_equal(got, expected):
+                    return out, expected
             except (PatchError, YamlSyntaxError):
                 pass
-        return apply_patch_to_text(doc, ops)
+        return apply_patch_to_text(doc, ops), new_data
 
     # -- steps undone exactly --------------------------------------------------------------
 
@@ -279,19 +306,21 @@ class DocumentProcessor:
         exact = [t for t in touched if reversal.applies(t[1], t[2])]
         sites: dict[Path, set[Path]] = {t[0]: set() for t in exact}
         removals: dict[Path, list[Path]] = {t[0]: [] for t in exact}
+        undone: dict[Path, dict[str, Any]] = {}  # the inverse's result, by object
         for at, obj, path, new, _texts, _added in exact:
             try:
                 back = reversal.inverse(new, path).obj
             except MeshctlError:  # the inverse refuses it: nothing to record
                 continue
+            undone[at] = new if back is None else back
             if back is not None and not (back == obj and strict_equal(back, obj)):
                 sites[at], removals[at] = _data_sites(back, obj)
         data_sites = any(sites.values()) or any(removals.values())
         recorded: dict[Path, Undo] = {}
 
         def render(changes: Changes | None = None) -> tuple[list[dict[str, Any]], str]:
-            objects = [(at, _without(reversal.record(new, path, recorded[at])
-                                     if recorded.get(at) else new, added))
+            objects = [(at, _without(reversal.record(new, path, recorded[at], undone[at])
+                                     if recorded.get(at) and at in undone else new, added))
                        for at, _obj, path, new, _texts, added in touched]
             ops = make_patch(data, _with_objects(data, objects))
             return ops, apply_patch_to_text(doc, ops, changes)

@@ -13,7 +13,8 @@ that carry no ``kind`` are Deployments (the API leaves it out).
 
 :func:`check_pod_shape` refuses a workload that Kubernetes would refuse and injection cannot
 handle: no pod template, no containers, fields of the wrong type, label and annotation values
-that are not strings.
+that are not strings. A kind that may reference its pod template in another object instead (an
+Argo Rollout's ``spec.workloadRef``) is not refused for it: :func:`template_reference`.
 """
 
 from __future__ import annotations
@@ -132,6 +133,26 @@ _TYPE_NAMES: Final = {dict: "a mapping", list: "a list", str: "a string", bool: 
 def type_name(value: Any) -> str:
     """``a mapping``, ``a list``, ``a string``... as error messages say it."""
     return _TYPE_NAMES.get(type(value), "null" if value is None else type(value).__name__)
+
+
+#: kinds that may take their pod template from another object instead of holding one:
+#: kind -> the field that references it (Argo Rollouts: ``spec.workloadRef``, a Deployment)
+POD_TEMPLATE_REFERENCES: Final[Mapping[str, PodPath]] = {
+    "Rollout": ("spec", "workloadRef"),
+}
+
+
+def template_reference(obj: Mapping[str, Any], path: PodPath) -> str | None:
+    """How a workload without a pod template at ``path`` names the object that holds it
+    (``spec.workloadRef (Deployment web)``); None when it holds its own or names none."""
+    ref_path = POD_TEMPLATE_REFERENCES.get(str(obj.get("kind")))
+    if ref_path is None or get_path(obj, path) is not None:
+        return None
+    ref = get_path(obj, ref_path)
+    if not isinstance(ref, Mapping):
+        return None
+    target = " ".join(str(ref[k]) for k in ("kind", "name") if isinstance(ref.get(k), str))
+    return _dotted(ref_path) + (f" ({target})" if target else "")
 
 
 def _dotted(path: PodPath) -> str:

@@ -9,20 +9,26 @@ meshctl writes it into the ``sidecar.istio.io/status`` annotation's JSON, under 
 ``probes`` (:mod:`meshctl.sidecar.probes`) and ``undo`` follow when there is something to
 keep. ``undo`` makes ``kube-uninject`` the exact inverse of ``kube-inject`` where its own rules
 (:mod:`meshctl.sidecar.uninject`) would not be: each entry names a place in the workload by its
-JSON Pointer, and either says that injection added what is there (``[pointer]``: a field a
-template writes that the rules keep, such as a gateway's ``securityContext``), or holds the
-text the user had there (``[pointer, text]``, the node's recorded form, see
+JSON Pointer, and either says that injection added what is there (``[pointer, null, digest]``:
+a field a template writes that the rules keep, such as a gateway's ``securityContext``), or
+holds the text the user had there (``[pointer, text, digest]``, the node's recorded form, see
 :func:`meshctl.yamltext.edit.recorded_text`: a probe Istio rewrote, an ``annotations: {}`` that
 now holds entries, labels written as an alias, the user's own
 ``kubectl.kubernetes.io/default-container``)::
 
-    "undo":[["/spec/template/spec/securityContext"],
-            ["/spec/template/spec/containers/0/readinessProbe/httpGet/port",": 8080"]]
+    "undo":[["/spec/template/spec/securityContext",null,"5d1c0e9a2b7f"],
+            ["/spec/template/spec/containers/0/readinessProbe/httpGet/port",": 8080",
+             "a41f93c07d2e"]]
 
 Removals come first, in the order they apply; then the texts, in document order. ``undo`` is
 written only where it is needed (the document pipeline finds where:
 :meth:`meshctl.commands.pipeline.DocumentProcessor._reversible`), kept as it is by
 re-injection and applied by :mod:`meshctl.sidecar.uninject`.
+
+The digest is of what the rules alone leave at the place (``-``: nothing): an entry applies
+only while that is unchanged (:func:`current_undo`). A manifest edited after injection (an
+annotation added to a once empty ``annotations: {}``, a field added to a rewritten probe) keeps
+the edit: the entry of that place is left out, and the place is written plainly.
 
 ``profile`` names what the settings are: ``builtin/istio-<release>`` (the built-in profile) or
 ``istio`` (the user's own Istio config, from files or ``--from-cluster``); ``settings`` is a
@@ -42,6 +48,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from collections.abc import Mapping
     from typing import Any
+
+    #: an entry of ``undo``: (JSON Pointer, recorded form or None, digest of the place)
+    UndoEntry = tuple[str, str | None, str | None]
 
     from meshctl.sidecar.config.settings import Settings
 
@@ -113,25 +122,76 @@ def _status(value: Any) -> dict[str, Any] | None:
     return status if isinstance(status, dict) else None
 
 
-def recorded_undo(annotations: Mapping[str, Any]) -> list[tuple[str, str | None]]:
-    """What a previous injection recorded to undo: ``(JSON Pointer, recorded form or None)``
-    (None: remove what is there)."""
+def _canonical(value: Any) -> str:
+    """One text per value, whatever the order of its keys (keys need not be strings)."""
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{_canonical(k)}:{_canonical(v)}"
+                                     for k, v in value.items())) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
+
+
+def value_at(obj: Any, pointer: str) -> tuple[bool, Any]:
+    """``(True, value)`` at a JSON Pointer in ``obj``; ``(False, None)`` when nothing is there."""
+    from meshctl.yamltext.patch import parse_pointer
+
+    try:
+        tokens = parse_pointer(pointer)
+    except ValueError:
+        return False, None
+    for tok in tokens:
+        if isinstance(obj, dict) and tok in obj:
+            obj = obj[tok]
+        elif isinstance(obj, list) and tok.isdigit() and int(tok) < len(obj):
+            obj = obj[int(tok)]
+        else:
+            return False, None
+    return True, obj
+
+
+def digest_at(obj: Any, pointer: str) -> str:
+    """The digest of what ``obj`` holds at a JSON Pointer (``-``: nothing)."""
+    found, value = value_at(obj, pointer)
+    if not found:
+        return "-"
+    import hashlib
+
+    return hashlib.blake2b(_canonical(value).encode(), digest_size=6).hexdigest()
+
+
+def undo_entries(undone: Any, undo: list[tuple[str, str | None]]) -> list[UndoEntry]:
+    """``undo`` ready for the record: each entry with the digest of what ``undone`` (the
+    injected workload un-injected by the rules alone) holds at its place."""
+    return [(pointer, text, digest_at(undone, pointer)) for pointer, text in undo]
+
+
+def current_undo(undone: Any, undo: list[UndoEntry]) -> list[tuple[str, str | None]]:
+    """The entries of a recorded ``undo`` that still apply to ``undone`` (the workload
+    un-injected by the rules alone): those whose place holds what it held when they were
+    recorded. A place changed since, by hand or by a tool, is the user's: its entry is left
+    out, and the change is kept."""
+    return [(pointer, text) for pointer, text, digest in undo
+            if digest is None or digest_at(undone, pointer) == digest]
+
+
+def recorded_undo(annotations: Mapping[str, Any]) -> list[UndoEntry]:
+    """What a previous injection recorded to undo: ``(JSON Pointer, recorded form or None,
+    digest)`` (None: remove what is there)."""
     if STATUS not in annotations:
         return []
     status = _status(annotations[STATUS])
     found = status.get(PROVENANCE) if status is not None else None
     undo = found.get(PROVENANCE_UNDO) if isinstance(found, dict) else None
-    out: list[tuple[str, str | None]] = []
+    out: list[UndoEntry] = []
     for entry in undo if isinstance(undo, list) else ():
-        if isinstance(entry, list) and entry and isinstance(entry[0], str):
-            if len(entry) == 1:
-                out.append((entry[0], None))
-            elif len(entry) == 2 and isinstance(entry[1], str):
-                out.append((entry[0], entry[1]))
+        if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+                and isinstance(entry[1], (str, type(None))) and isinstance(entry[2], str)):
+            out.append((entry[0], entry[1], entry[2]))
     return out
 
 
-def with_undo(status: str, undo: list[tuple[str, str | None]]) -> str:
+def with_undo(status: str, undo: list[UndoEntry]) -> str:
     """The value of ``sidecar.istio.io/status`` with ``undo`` in meshctl's record (unchanged
     when there is no record to hold it)."""
     data = _status(status)
@@ -143,13 +203,13 @@ def with_undo(status: str, undo: list[tuple[str, str | None]]) -> str:
     found = dict(found)
     found.pop(PROVENANCE_UNDO, None)
     if undo:
-        found[PROVENANCE_UNDO] = [[p] if t is None else [p, t] for p, t in undo]
+        found[PROVENANCE_UNDO] = [list(entry) for entry in undo]
     data[PROVENANCE] = found
     return go_json_ordered(data)
 
 
 def keep_undo(obj: dict[str, Any], pod_path: tuple[str, ...],
-              undo: list[tuple[str, str | None]]) -> dict[str, Any]:
+              undo: list[UndoEntry]) -> dict[str, Any]:
     """The injected workload ``obj`` with ``undo`` in the record of its status annotation."""
     from meshctl.manifests.find import get_path
     from meshctl.sidecar.workload import metadata_path, replace_path

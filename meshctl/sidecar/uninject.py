@@ -62,7 +62,7 @@ from meshctl.sidecar.names import (
     VALIDATION,
 )
 from meshctl.sidecar.pod import recorded_probes
-from meshctl.sidecar.provenance import recorded_undo
+from meshctl.sidecar.provenance import current_undo, recorded_undo
 from meshctl.sidecar.quantity import respelt_resources
 from meshctl.sidecar.render import Renderer, select_templates, template_data
 from meshctl.sidecar.workload import (
@@ -79,6 +79,8 @@ from meshctl.yamltext.source import copy_data
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from typing import Any, Final
+
+    from meshctl.sidecar.provenance import UndoEntry
 
     #: source texts by their path in the object
     Texts = tuple[tuple[tuple[str | int, ...], str], ...]
@@ -494,14 +496,19 @@ def _subtract(value: Any, written: Any) -> Any:
     return value
 
 
-def apply_undo(obj: dict[str, Any], undo: list[tuple[str, str | None]],
+def apply_undo(obj: dict[str, Any], recorded: list[UndoEntry],
                ) -> tuple[dict[str, Any], Texts]:
-    """``obj`` with a recorded ``undo`` applied (``(JSON Pointer, None)``: remove what is there;
-    ``(JSON Pointer, recorded form)``: put the text's data there), and the texts by path. An
-    entry whose place is gone is left out, and a text that does not read on its own (an
-    alias) keeps the data ``obj`` has there. (``obj`` is not changed.)"""
+    """``obj`` (un-injected by the rules) with a recorded ``undo`` applied (``(JSON Pointer,
+    None)``: remove what is there; ``(JSON Pointer, recorded form)``: put the text's data
+    there), and the texts by path. An entry whose place changed since it was recorded is left
+    out (the change is the user's: :func:`meshctl.sidecar.provenance.current_undo`), so is one
+    whose place is gone, and a text that does not read on its own (an alias) keeps the data
+    ``obj`` has there. (``obj`` is not changed.)"""
     import jsonpatch
 
+    undo = current_undo(obj, recorded)
+    if not undo:
+        return obj, ()
     obj = copy_data(obj)
     removals = [{"op": "remove", "path": p} for p, text in undo if text is None]
     try:
@@ -519,14 +526,21 @@ def apply_undo(obj: dict[str, Any], undo: list[tuple[str, str | None]],
         readable, value = verbatim_data(text)
         if readable:
             ops.append({"op": "replace" if exists else "add", "path": pointer, "value": value})
-        elif not exists:
-            continue
+        elif not exists:  # a place for the text, which the document pipeline reads in place
+            ops.append({"op": "add", "path": pointer, "value": _placeholder(text)})
         kept.append((path, text))
     try:
         jsonpatch.apply_patch(obj, ops, in_place=True)
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
         return obj, ()
     return obj, tuple(kept)
+
+
+def _placeholder(text: str) -> Any:
+    """Data standing for a recorded text that reads only in its document (an alias or a ``<<``
+    merge of an anchor elsewhere): an empty collection of the text's kind."""
+    body = text[1:].lstrip(" \t\r\n") if text[:1] in (":", "-") else text[1:]
+    return [] if body[:1] in ("-", "[") else {}
 
 
 def _place(obj: Any, pointer: str) -> tuple[tuple[str | int, ...], bool] | None:

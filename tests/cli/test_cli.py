@@ -200,6 +200,33 @@ def test_unknown_kind_with_pod_template_passes_through_with_warning() -> None:
     assert "warning:" in res.stderr
 
 
+ROLLOUT_WITH_WORKLOAD_REF = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web  # the pods are the Deployment's
+spec:
+  workloadRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: web
+"""
+
+
+@pytest.mark.parametrize("extra", [[], ["--check"]])
+def test_a_rollout_referencing_its_template_passes_through(extra: list[str]) -> None:
+    """An Argo Rollout with ``spec.workloadRef`` holds no pod template (a valid Rollout): it is
+    skipped with a warning, not refused; without the reference it is refused."""
+    res = run_cli(["kube-inject", "-f", "-", *extra], stdin=ROLLOUT_WITH_WORKLOAD_REF)
+    assert res.rc == 0, res.stderr
+    assert res.stdout == ("" if extra else ROLLOUT_WITH_WORKLOAD_REF)
+    assert "rollout/default/web: skipped (template_elsewhere)" in res.stderr
+    assert "spec.workloadRef (Deployment web)" in res.stderr
+    bare = ROLLOUT_WITH_WORKLOAD_REF.split("  workloadRef:")[0] + "  replicas: 1\n"
+    res = run_cli(["kube-inject", "-f", "-"], stdin=bare)
+    assert res.rc == 3 and "Rollout has no pod template (spec.template)" in res.stderr
+
+
 def test_version_and_help() -> None:
     res = run_cli(["version"])
     assert res.rc == 0 and "meshctl version" in res.stdout and "Istio" in res.stdout

@@ -500,6 +500,14 @@ ROUND_TRIP_SHAPES: dict[str, tuple[str, str]] = {
         "    app: a\nspec:\n  selector:\n    matchLabels:\n      app: a\n  template:\n"
         "    metadata:\n      <<: *meta\n    spec:\n      containers:\n      - name: a\n"
         "        image: b\n"),
+    "merge-keys-combined": (
+        "a merge key in the pod template (``<<: *meta``, ``<<: *podspec``) together with another "
+        "shape: an empty or null collection beside it, a rewritten probe or a numbered named "
+        "port in the merged containers",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nx-podspec: &podspec\n"
+        "  containers:\n  - name: a\n    image: b\nspec:\n  selector:\n    matchLabels:\n"
+        "      app: a\n  template:\n    metadata:\n      labels:\n        app: a\n    spec:\n"
+        "      <<: *podspec\n      volumes: null\n"),
     "probe-ports": (
         "a probe's numeric port that is also a named port of the container (Istio records the "
         "number; the name would come back), and a named one",
@@ -596,6 +604,8 @@ def round_trip_shape(draw: st.DrawFn, shape: str) -> str:
                 f"        containers:\n        - name: {container}\n          image: nginx\n"
                 f"- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: {name}-2\n"
                 f"  spec:\n    template:\n      spec:\n        <<: *podspec\n{own}")
+    elif shape == "merge-keys-combined":
+        return _merge_keys_combined(draw, name, container)
     elif shape == "probe-ports":
         number = draw(st.integers(1, 65535).filter(lambda n: n != 15020))
         pname = draw(st.sampled_from(["http", "web", "metrics"]))
@@ -617,6 +627,49 @@ def round_trip_shape(draw: st.DrawFn, shape: str) -> str:
         raise ValueError(shape)
     return _POD.format(name=name, meta=meta, container=container, extra=extra)
 
+
+
+#: probes of the merge-keys-combined shape, as lines of a container at column 4
+_MERGED_PROBES = [
+    "",
+    "    readinessProbe:\n      tcpSocket: {port: 8080}\n",
+    "    livenessProbe:\n      tcpSocket:\n        port: 8080\n      periodSeconds: 5\n",
+    "    ports:\n    - name: http\n      containerPort: 8080\n    readinessProbe:\n"
+    "      httpGet:\n        path: /ready\n        port: 8080\n",
+    "    startupProbe:  # slow\n      grpc:\n        port: 9000\n        service: \"a.b\"\n",
+]
+
+
+def _merge_keys_combined(draw: st.DrawFn, name: str, container: str) -> str:
+    in_meta = draw(st.booleans())
+    in_spec = draw(st.booleans()) or not in_meta
+    comment = draw(st.sampled_from(_COMMENT))
+    empty_meta = draw(st.sampled_from(["", "annotations: {}", "annotations:", "annotations: ~",
+                                       "labels: {}"] if in_meta else
+                                      ["", "annotations: {}", "annotations:"]))
+    empty_spec = draw(st.sampled_from(["", "volumes: null", "volumes:", "initContainers: []",
+                                       "volumes: []"]))
+    probe = draw(st.sampled_from(_MERGED_PROBES))
+    items = f"  - name: {container}\n    image: nginx\n{probe}"
+    out = f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n"
+    if in_meta:
+        out += f"x-meta: &meta\n  labels:\n    app: {name}\n"
+    if in_spec:
+        out += f"x-podspec: &podspec\n  containers:\n{items}"
+    out += (f"spec:\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n"
+            f"    metadata:\n")
+    out += "      <<: *meta\n" if in_meta else f"      labels:\n        app: {name}\n"
+    if empty_meta:
+        out += f"      {empty_meta}{comment}\n"
+    out += "    spec:\n"
+    if in_spec:
+        out += "      <<: *podspec\n"
+    else:
+        out += "      containers:\n" + "".join(
+            f"    {line}\n" if line else "\n" for line in items.rstrip("\n").split("\n"))
+    if empty_spec:
+        out += f"      {empty_spec}{comment}\n"
+    return out
 
 
 @st.composite
