@@ -134,12 +134,13 @@ def test_istios_own_files_raise_no_warning() -> None:
 
 def test_unknown_fields_are_warnings_with_file_and_line(tmp_path: Path) -> None:
     values = tmp_path / "values.yaml"
-    values.write_text("global:\n  hub: docker.io/istio\n  proxy:\n    statusPortt: 15021\n")
+    values.write_text("global:\n  hub: docker.io/istio\n  tag: 1.29.0\n  proxy:\n"
+                      "    statusPortt: 15021\n")
     mesh = tmp_path / "mesh.yaml"
     mesh.write_text("accessLogFile: /dev/stdout\ndefaultConfig:\n  concurency: 2\n")
     s = load_settings(CONFIG, values, mesh)
     assert s.warnings == (
-        f"{values}: line 4: values global.proxy.statusPortt: unknown field 'statusPortt' of "
+        f"{values}: line 5: values global.proxy.statusPortt: unknown field 'statusPortt' of "
         "ProxyConfig; did you mean 'statusPort'? (only a custom template would read it)",
         f"{mesh}: line 3: mesh config defaultConfig.concurency: unknown field 'concurency' of "
         "ProxyConfig; did you mean 'concurrency'? (Istio ignores it)",
@@ -171,10 +172,28 @@ def test_values_numbers_for_strings_only_warn(tmp_path: Path) -> None:
     """Istio's injector renders values without its types: ``excludeInboundPorts: 15021``
     works there, so it is a warning, not an error."""
     values = tmp_path / "values.yaml"
-    values.write_text("global:\n  proxy:\n    excludeInboundPorts: 15021\n")
+    values.write_text("global:\n  hub: docker.io/istio\n  tag: 1.29.0\n  proxy:\n"
+                      "    excludeInboundPorts: 15021\n")
     s = load_settings(CONFIG, values)
-    assert s.warnings == (f"{values}: line 3: values global.proxy.excludeInboundPorts: should "
+    assert s.warnings == (f"{values}: line 5: values global.proxy.excludeInboundPorts: should "
                           "be a string, not a number (write it in quotes)",)
+
+
+@pytest.mark.parametrize(("text", "empty"), [
+    ('{"global": {"logging": {"level": "default:info"}}}', "global.hub and global.tag are"),
+    ('{"global": {"hub": "docker.io/istio"}}', "global.tag is"),
+    ('{"global": {"hub": "docker.io/istio", "tag": ""}}', "global.tag is"),
+])
+def test_a_values_file_without_hub_or_tag_warns(tmp_path: Path, text: str, empty: str) -> None:
+    """A values file replaces the built-in values (as Istio's does): one that leaves out the hub
+    or tag gives the proxy an image no registry serves; Istio says nothing, meshctl warns."""
+    values = tmp_path / "values.json"
+    values.write_text(text)
+    warnings = load_settings(CONFIG, values).warnings
+    assert len(warnings) == 1 and warnings[0].startswith(f"{values}: {empty} empty: ")
+    assert not load_settings(CONFIG, values, hub="docker.io/istio", tag="1.29.0").warnings
+    full = load_settings(CONFIG, values, proxy_image="docker.io/istio/proxyv2:1.29.0")
+    assert not full.warnings  # a full image reference does not use them
 
 
 @pytest.mark.parametrize(("flags", "message"), [

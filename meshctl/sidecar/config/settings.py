@@ -492,6 +492,22 @@ _IMAGE: Final = (rf"(?:{_HOST}/)?{_PATH}(?:/{_PATH})*(?::[A-Za-z0-9_][A-Za-z0-9_
                  r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?\Z")
 
 
+def _image_gaps(vals: Mapping[str, Any], source: str | None) -> list[str]:
+    """A warning when the proxy image is built from an empty hub or tag (a values file that
+    replaces Istio's values with only some of them: the pod gets ``/proxyv2:``, as from Istio)."""
+    image = _get(vals, "global", "proxy", "image")
+    if isinstance(image, str) and "/" in image:  # a full reference: hub and tag unused
+        return []
+    empty = [f"global.{k}" for k in ("hub", "tag") if str(_get(vals, "global", k) or "") == ""]
+    if not empty:
+        return []
+    return [f"{source or 'values'}: {' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} "
+            f"empty: the proxy image is {_get(vals, 'global', 'hub') or ''}/"
+            f"{image or 'proxyv2'}:{_get(vals, 'global', 'tag') or ''}, which no registry "
+            "serves; set them in the values file or with --hub/--tag (the values file replaces "
+            "the built-in values, as Istio's does)"]
+
+
 def check_image_flags(hub: str | None, tag: str | None, proxy_image: str | None,
                       proxy_init_image: str | None) -> None:
     """``--hub``, ``--tag``, ``--proxy-image``, ``--proxy-init-image``: what an image reference
@@ -542,6 +558,7 @@ def load_settings(
         values_doc = {"kind": "ConfigMap", "data": {"values": cfg.values_from_configmap}}
         origin = cfg.origin
     vals = _values_tree(values_doc, "values file", origin, checks)
+    values_name = origin.name if origin is not None else None
 
     mesh_doc, origin = _load(mesh, "mesh config")
     mesh_cfg = apply_mesh_config(_mesh_overlay(mesh_doc, "mesh config", origin, checks))
@@ -564,6 +581,8 @@ def load_settings(
                           ("global.proxy_init.image", proxy_init_image)):
         if value is not None:
             set_value(vals, dotted, value)
+    if values_doc is not None:
+        checks.warnings.extend(_image_gaps(vals, values_name))
 
     templates = dict(cfg.templates)
     extra = _get(vals, "sidecarInjectorWebhook", "templates")
