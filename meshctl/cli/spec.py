@@ -202,7 +202,7 @@ URL_OPTIONS: tuple[Opt, ...] = (
     Opt("--local-port", dest="local_port", kind="int", minimum=1, metavar="PORT",
         help="The local port for --port-forward (default: a free one)."),
     Opt("--open", dest="open", kind="flag", help="Also open the URL in a browser."),
-    Opt("--wait", dest="wait", kind="optional", flag_value="", metavar="DURATION",
+    Opt("--wait", dest="wait", kind="optional", flag_value="", metavar="[=DURATION]",
         help="Wait for a pending load-balancer address or a Ready pod, up to DURATION "
         "(--wait=5m; --wait alone: 5m)."),
     Opt("--format", dest="format", kind="choice", choices=("url", "env", "json"),
