@@ -92,7 +92,8 @@ class Outcome(Frozen):
     """What a per-workload step (inject, uninject) did: the new object (None when the workload
     is skipped), the action, the reason and warnings in Istio's words. ``texts``: source texts
     to write back as they are, ``(path in the new object, recorded form)`` (see
-    :func:`meshctl.yamltext.edit.recorded_text`): what an un-injection restores byte for byte."""
+    :func:`meshctl.yamltext.recorded.recorded_text`): what an un-injection restores byte for
+    byte."""
 
     __slots__ = ("obj", "action", "reason", "warnings", "texts")
     DEFAULTS = {"warnings": (), "texts": ()}

@@ -36,18 +36,10 @@ from meshctl.manifests.read import Chunk, Source
 from meshctl.manifests.results import DocumentChange, Result, RunResult, SourceResult
 from meshctl.outcomes import Action, Outcome, Reason
 from meshctl.yamltext.check import check_events, may_be_deep
-from meshctl.yamltext.edit import (
-    Changes,
-    PatchError,
-    Verbatim,
-    apply_patch_to_text,
-    differing_paths,
-    node_paths,
-    recorded_text,
-    verbatim_data,
-)
+from meshctl.yamltext.edit import Changes, PatchError, Verbatim, apply_patch_to_text
 from meshctl.yamltext.layout import Layout
 from meshctl.yamltext.patch import escape, make_patch, parse_pointer, strict_equal
+from meshctl.yamltext.recorded import differing_paths, node_paths, recorded_text, verbatim_data
 from meshctl.yamltext.source import SourceDoc, StructureError, YamlSyntaxError, load_document
 
 TYPE_CHECKING = False

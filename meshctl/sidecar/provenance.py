@@ -12,7 +12,7 @@ keep. ``undo`` makes ``kube-uninject`` the exact inverse of ``kube-inject`` wher
 JSON Pointer, and either says that injection added what is there (``[pointer, null, digest]``:
 a field a template writes that the rules keep, such as a gateway's ``securityContext``), or
 holds the text the user had there (``[pointer, text, digest]``, the node's recorded form, see
-:func:`meshctl.yamltext.edit.recorded_text`: a probe Istio rewrote, an ``annotations: {}`` that
+:func:`meshctl.yamltext.recorded.recorded_text`: a probe Istio rewrote, an ``annotations: {}`` that
 now holds entries, labels written as an alias, the user's own
 ``kubectl.kubernetes.io/default-container``)::
 

@@ -72,8 +72,8 @@ from meshctl.sidecar.workload import (
     pod_context,
     replace_path,
 )
-from meshctl.yamltext.edit import verbatim_data
 from meshctl.yamltext.patch import parse_pointer, strict_equal
+from meshctl.yamltext.recorded import verbatim_data
 from meshctl.yamltext.source import copy_data
 
 TYPE_CHECKING = False

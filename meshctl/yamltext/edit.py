@@ -49,7 +49,6 @@ result is always right, only less of its formatting survives.
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Callable
 
@@ -79,7 +78,22 @@ from meshctl.yamltext.layout import (
     is_block,
     is_empty,
 )
-from meshctl.yamltext.patch import strict_equal
+from meshctl.yamltext.recorded import node_paths
+from meshctl.yamltext.slots import (
+    FLOW,
+    FLOW_MARK,
+    KEPT,
+    KIND_MARK,
+    MAP_VALUE,
+    REMOVED,
+    REPLACED,
+    ROOT,
+    SEQ_ITEM,
+    Slot,
+    region,
+    reindent,
+    styled,
+)
 from meshctl.yamltext.source import (
     AliasNode,
     MapNode,
@@ -87,8 +101,6 @@ from meshctl.yamltext.source import (
     ScalarNode,
     SeqNode,
     SourceDoc,
-    YamlSyntaxError,
-    load_document,
 )
 from meshctl.yamltext.tree import (
     MISSING,
@@ -115,32 +127,6 @@ __all__ = ["Changes", "PatchError", "Verbatim", "apply_patch_to_text"]
 
 #: a block scalar that keeps its final line breaks (``|+``, ``>2+``)
 _KEEP_CHOMPING = re.compile(r"[|>][1-9]?\+")
-
-
-class SlotKind(enum.IntEnum):
-    """Where a value sits in the text (what :class:`Slot`'s ``ind`` and ``col`` mean)."""
-
-    MAP_VALUE = 0  # value of a block mapping entry (ind = colon end, col = key column)
-    SEQ_ITEM = 1  # block sequence item (ind = dash position, col = dash column)
-    FLOW = 2  # value inside a flow collection
-    ROOT = 3  # the document's root
-
-
-MAP_VALUE, SEQ_ITEM, FLOW, ROOT = SlotKind
-
-#: what became of an original entry or item
-REMOVED, KEPT, REPLACED = 0, 1, 2  # KEPT: maybe modified inside; REPLACED: a new value
-
-
-
-class Slot:
-    __slots__ = ("kind", "old", "ind", "col")
-
-    def __init__(self, kind: SlotKind, old: Node | None, ind: int = 0, col: int = 0) -> None:
-        self.kind = kind
-        self.old = old
-        self.ind = ind
-        self.col = col
 
 
 class Renderer:
@@ -293,7 +279,7 @@ class Renderer:
         if old is None or slot.kind == ROOT:
             return False
         kind = value.text[:1]
-        if kind != _KIND[slot.kind]:
+        if kind != KIND_MARK[slot.kind]:
             return False
         start, end, col = region(self.layout, slot)
         body = value.text[1:] if kind == FLOW_MARK else value.text
@@ -314,12 +300,12 @@ class Renderer:
         if slot.kind == FLOW:
             base = self.layout.line_indent(old.start)
             written = self.flow_text(value, old, base)
-            back = self.flow_text(old.data, _styled(written), base)
+            back = self.flow_text(old.data, styled(written), base)
         else:
             written, body, _ = self.block_value(value, old, slot, st, flow_pref)
             if body:
                 return False
-            back, body, _ = self.block_value(old.data, _styled(written), slot, st, False)
+            back, body, _ = self.block_value(old.data, styled(written), slot, st, False)
             if body:
                 return False
         return back == orig
@@ -810,231 +796,3 @@ def apply_patch_to_text(doc: SourceDoc, ops: list[dict[str, Any]],
     for op in ops:
         tree.apply(op)
     return Renderer(doc, tree, changes).run()
-
-
-# --- recorded forms of nodes ---------------------------------------------------------------
-#
-# A node's *recorded form* is the text of its slot, enough to write it back byte for byte where
-# an edit replaced it: for the value of a block mapping entry, from the ``:`` after its key to
-# the end of the value's last line (with its comment, and the comment lines glued below it,
-# deeper than the key); for a block sequence item, the same from its ``-``; for a value in a
-# flow collection, ``=`` and its own text. Lines after the first are dedented by the column of
-# the key or ``-`` (of the line, in flow) and re-indented for the slot they are written into.
-
-#: the first character of a recorded form of a flow value
-FLOW_MARK = "="
-_KIND = {MAP_VALUE: ":", SEQ_ITEM: "-", FLOW: FLOW_MARK, ROOT: ""}
-
-
-def _styled(written: str) -> ScalarNode:
-    """A stand-in for the scalar that ``written`` parses to: only its quoting style."""
-    n = ScalarNode()
-    n.style = written[:1] if written[:1] in ("'", '"') else ""
-    return n
-
-
-def region(layout: Layout, slot: Slot) -> tuple[int, int, int]:
-    """``(start, end, column)`` of a slot's recorded form in ``layout``'s text."""
-    old = slot.old
-    assert old is not None
-    if slot.kind == FLOW:
-        return old.start, layout.vend(old), layout.line_indent(old.start)
-    start = slot.ind - 1 if slot.kind == MAP_VALUE else slot.ind
-    return start, layout.glued_end(layout.vend(old), slot.col, True), slot.col
-
-
-def reindent(text: str, col: int) -> str:
-    """Recorded text written at ``col``: lines after the first indented by it."""
-    if "\n" not in text:
-        return text
-    pad = " " * col
-    lines = text.split("\n")
-    return "\n".join([lines[0], *(ln if ln.rstrip("\r") == "" else pad + ln
-                                  for ln in lines[1:])])
-
-
-def _dedent(text: str, col: int) -> str | None:
-    if "\n" not in text:
-        return text
-    lines = text.split("\n")
-    out = [lines[0]]
-    pad = " " * col
-    for ln in lines[1:]:
-        if ln.rstrip("\r") == "":
-            out.append(ln)
-        elif ln.startswith(pad) and ln[col:].rstrip("\r") != "":
-            out.append(ln[col:])
-        else:
-            return None  # whitespace only up to the column: not told apart from an empty line
-    return "\n".join(out)
-
-
-def _children(layout: Layout, node: Node) -> Any:
-    """``(token, slot)`` of each child a path can name (local entries: the last of duplicate
-    keys, no ``<<`` merge entry; list items)."""
-    if isinstance(node, MapNode):
-        merges = set(node.merges)
-        last: dict[str, tuple[Node, Node]] = {}
-        for i, (k, v, ks) in enumerate(node.entries):
-            if i not in merges:
-                last[ks] = (k, v)
-        for ks, (k, v) in last.items():
-            if node.flow:
-                yield ks, Slot(FLOW, v)
-            else:
-                yield ks, Slot(MAP_VALUE, v, layout.colon_end(k), layout.map_col(node))
-    elif isinstance(node, SeqNode):
-        for i, it in enumerate(node.items):
-            if node.flow:
-                yield i, Slot(FLOW, it)
-            else:
-                d = layout.dash_pos(it)
-                yield i, Slot(SEQ_ITEM, it, d, layout.col(d))
-
-
-def slot_at(layout: Layout, path: Path) -> Slot | None:
-    """The slot of the node at ``path`` (None: no such node, or not reachable by path)."""
-    node = layout.doc.root
-    if node is None:
-        return None
-    slot = Slot(ROOT, node)
-    try:
-        for tok in path:
-            found: Slot | None = None
-            if isinstance(node, MapNode):
-                merges = node.merges
-                for i in range(len(node.entries) - 1, -1, -1):  # the last of duplicate keys
-                    k, v, ks = node.entries[i]
-                    if ks == tok and i not in merges:
-                        found = Slot(FLOW, v) if node.flow else Slot(
-                            MAP_VALUE, v, layout.colon_end(k), layout.map_col(node))
-                        break
-            elif isinstance(node, SeqNode):
-                i = tok if isinstance(tok, int) else int(tok) if str(tok).isdigit() else -1
-                if not 0 <= i < len(node.items):
-                    return None
-                it = node.items[i]
-                if node.flow:
-                    found = Slot(FLOW, it)
-                else:
-                    d = layout.dash_pos(it)
-                    found = Slot(SEQ_ITEM, it, d, layout.col(d))
-            else:
-                return None  # a scalar, or an alias: its content is elsewhere
-            if found is None:
-                return None
-            slot = found
-            assert slot.old is not None
-            node = slot.old
-    except Unsupported:
-        return None
-    return slot
-
-
-def recorded_text(doc: SourceDoc, path: Path, layout: Layout | None = None) -> str | None:
-    """The recorded form of the node at ``path`` (see above); None for the document's root, a
-    path that leads nowhere or through an alias, a text that cannot be dedented, and one that
-    does not read alone as the node's data (a block scalar at the very end of a document
-    without a final line break)."""
-    layout = layout or Layout(doc)
-    slot = slot_at(layout, path)
-    if slot is None or slot.kind == ROOT:
-        return None
-    start, end, col = region(layout, slot)
-    text = _dedent(doc.text[start:end], col)
-    if text is None:
-        return None
-    if slot.kind == FLOW:
-        text = FLOW_MARK + text
-    if "\n" in text or "|" in text or ">" in text:  # may read differently alone: check
-        assert slot.old is not None
-        readable, data = verbatim_data(text)
-        if readable and not strict_equal(data, slot.old.data):
-            return None
-    return text
-
-
-def verbatim_data(text: str) -> tuple[bool, Any]:
-    """``(True, data)``: what a recorded form reads as, followed by a line break (as it is in
-    its document, but at the very end of one without a final line break); ``(False, None)``
-    when it cannot be read alone (an alias of an anchor elsewhere in the document)."""
-    kind = text[:1]
-    try:
-        if kind == ":":
-            data = load_document('"k"' + text + "\n").data
-            if isinstance(data, dict) and "k" in data:
-                return True, data["k"]
-        elif kind == "-":
-            data = load_document(text + "\n").data
-            if isinstance(data, list) and len(data) == 1:
-                return True, data[0]
-        elif kind == FLOW_MARK:
-            return True, load_document(text[1:] + "\n").data
-    except YamlSyntaxError:
-        pass
-    return False, None
-
-
-def node_paths(doc: SourceDoc, nodes: list[Node]) -> list[Path]:
-    """The paths of ``nodes`` (original nodes of ``doc``), in document order, each once; nodes
-    no path names (inside a ``<<`` merge entry, shadowed duplicates) are left out."""
-    wanted = {id(n) for n in nodes}
-    out: list[Path] = []
-
-    def walk(n: Node, path: list[str | int]) -> None:
-        if id(n) in wanted:
-            out.append(tuple(path))
-        if isinstance(n, MapNode):
-            merges = set(n.merges)
-            last = {ks: i for i, (_k, _v, ks) in enumerate(n.entries) if i not in merges}
-            for ks, i in last.items():
-                path.append(ks)
-                walk(n.entries[i][1], path)
-                path.pop()
-        elif isinstance(n, SeqNode):
-            for i, it in enumerate(n.items):
-                path.append(i)
-                walk(it, path)
-                path.pop()
-
-    if doc.root is not None and wanted:
-        walk(doc.root, [])
-    return out
-
-
-def differing_paths(a: SourceDoc, b: SourceDoc) -> list[Path] | None:
-    """Where two documents of the same data are written differently: the paths of the
-    smallest slots whose text differs (a collection whose children are all the same but which
-    differs itself: its own path). None when only the document around its root differs, or the
-    documents' data differ."""
-    if a.root is None or b.root is None:
-        return None
-    la, lb = Layout(a), Layout(b)
-    out: list[Path] = []
-
-    def text(layout: Layout, slot: Slot) -> str:
-        if slot.kind == ROOT:
-            return layout.text
-        start, end, _col = region(layout, slot)
-        return layout.text[start:end]
-
-    def walk(sa: Slot, sb: Slot, path: Path) -> None:
-        if text(la, sa) == text(lb, sb):
-            return
-        na, nb = sa.old, sb.old
-        if (isinstance(na, (MapNode, SeqNode)) and type(na) is type(nb)
-                and na.flow == nb.flow):
-            ka, kb = list(_children(la, na)), list(_children(lb, nb))
-            if [t for t, _ in ka] == [t for t, _ in kb]:
-                n = len(out)
-                for (t, ca), (_t, cb) in zip(ka, kb, strict=True):
-                    walk(ca, cb, (*path, t))
-                if len(out) > n:
-                    return
-        out.append(path)
-
-    try:
-        walk(Slot(ROOT, a.root), Slot(ROOT, b.root), ())
-    except Unsupported:
-        return None
-    return None if () in out else out

@@ -254,10 +254,15 @@ def _to_float(v: str) -> float:
 
 
 def _construct(tag: str, v: str) -> Any:
-    if tag == TAG_INT:
-        return _to_int(v)
-    if tag == TAG_FLOAT:
-        return _to_float(v)
+    # the resolvers' patterns take a few texts that are no number (``-_``, ``0x_``, ``._``):
+    # ruamel and PyYAML fail on them; Go's YAML, which Kubernetes reads with, gives a string
+    try:
+        if tag == TAG_INT:
+            return _to_int(v)
+        if tag == TAG_FLOAT:
+            return _to_float(v)
+    except ValueError:
+        return v
     if tag == TAG_BOOL:
         return v[0] in "tTyY"
     if tag == TAG_NULL:

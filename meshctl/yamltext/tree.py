@@ -45,7 +45,7 @@ class New:
 
 class Verbatim:
     """An op value to write as this exact source text: a node's *recorded form*
-    (:func:`meshctl.yamltext.edit.recorded_text`: the text of its slot, from the ``:`` of its
+    (:func:`meshctl.yamltext.recorded.recorded_text`: the text of its slot, from the ``:`` of its
     key or the ``-`` of its item, or ``=`` and a flow value) that reads as ``data``. The
     renderer writes the text re-indented for its slot; where the slot is not of the recorded
     kind, or the value lands inside new content, ``data`` is written instead."""

@@ -16,17 +16,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from meshctl.yamltext.edit import (
-    Changes,
-    Verbatim,
-    apply_patch_to_text,
-    differing_paths,
-    node_paths,
-    recorded_text,
-    reindent,
-    verbatim_data,
-)
+from meshctl.yamltext.edit import Changes, Verbatim, apply_patch_to_text
 from meshctl.yamltext.patch import escape, make_patch
+from meshctl.yamltext.recorded import differing_paths, node_paths, recorded_text, verbatim_data
+from meshctl.yamltext.slots import reindent
 from meshctl.yamltext.source import load_document
 
 DOC = """\

@@ -133,6 +133,13 @@ def test_core_types_yaml12() -> None:
     assert type(d["b"]) is bool and type(d["o"]) is float
 
 
+@pytest.mark.parametrize("text", ["-_", "+_", "0x_", "0b_", "0o_", "._", "-._"])
+def test_number_lookalikes_are_strings(text: str) -> None:
+    """Texts the number patterns take but that are no number (ruamel and PyYAML raise on
+    them) are strings, as Go's YAML reads them: no internal error."""
+    assert load_document(f"a: {text}\n").data == {"a": text}
+
+
 def test_explicit_tags() -> None:
     d = load_document('a: !!str 123\nb: !!int "3"\nc: !Ref x\nd: !!float 1\ne: !!binary aGk=\n')
     assert d.data == {"a": "123", "b": 3, "c": "x", "d": 1.0, "e": "aGk="}
