@@ -39,7 +39,7 @@ LAYERS: dict[str, int] = {
 #: that return data: the executables that speak their protocols are in cli)
 FRONT = {"cli"}
 #: the forked worker processes of a parallel run end themselves (never the run)
-ALLOWED = {"meshctl.commands.pipeline": {("os", "_exit")}}
+ALLOWED = {"meshctl.commands.parallel": {("os", "_exit")}}
 
 
 def _modules() -> dict[str, Path]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from meshctl import cache as diskcache
-from meshctl.commands import pipeline
+from meshctl.commands import parallel, pipeline
 from meshctl.commands.uninject import UninjectStep
 from meshctl.errors import MeshctlError
 from meshctl.manifests import podsecurity
@@ -187,7 +187,7 @@ def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,
     processor = processor_for(opts, len(todo), levels=podsecurity.namespace_levels(sources),
                               injector=injector)
     every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
-    result = pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+    result = pipeline.run(sources, every, processor, parallel.jobs_for(opts.jobs, len(todo)),
                           progress)
     # the settings' warnings first, then the inputs', then the workloads'
     done: RunResult = result.replace(

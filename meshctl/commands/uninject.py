@@ -6,7 +6,7 @@ needs the settings (mesh config, values) but no template, so nothing is compiled
 
 from __future__ import annotations
 
-from meshctl.commands import pipeline
+from meshctl.commands import parallel, pipeline
 from meshctl.manifests.read import read_sources
 from meshctl.manifests.results import RunResult
 from meshctl.options import Options
@@ -45,7 +45,7 @@ def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,
     step = UninjectStep(settings)
     processor = pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches)
     every = pipeline.documents_to_check(sources)  # the others are checked, then passed through
-    result = pipeline.run(sources, every, processor, pipeline.jobs_for(opts.jobs, len(todo)),
+    result = pipeline.run(sources, every, processor, parallel.jobs_for(opts.jobs, len(todo)),
                           progress)
     # the settings' warnings first, then the inputs', then the workloads'
     done: RunResult = result.replace(

@@ -22,7 +22,7 @@ now holds entries, labels written as an alias, the user's own
 
 Removals come first, in the order they apply; then the texts, in document order. ``undo`` is
 written only where it is needed (the document pipeline finds where:
-:meth:`meshctl.commands.pipeline.DocumentProcessor._reversible`), kept as it is by
+:func:`meshctl.commands.reversal.exact_result`), kept as it is by
 re-injection and applied by :mod:`meshctl.sidecar.uninject`.
 
 The digest is of what the rules alone leave at the place (``-``: nothing): an entry applies
