@@ -30,7 +30,8 @@ from meshctl.errors import (
     NotReadyError,
     UnreachableError,
 )
-from meshctl.kube.kubectl import Access, Kubectl, PortForward, free_local_port
+from meshctl.kube.kubectl import Access, Kubectl
+from meshctl.kube.portforward import PortForward, free_local_port
 from tests.kube import objects as o
 from tests.kube.emulator import EmulatorServer
 

@@ -15,13 +15,13 @@ from meshctl.errors import (
     NotReadyError,
     UsageError,
 )
-from meshctl.kube import urls
+from meshctl.kube import ports
+from meshctl.kube.ports import choose_port
 from meshctl.kube.urls import (
     ADDONS,
     Endpoint,
     NotExposedError,
     addon_port,
-    choose_port,
     find_ingress_gateway,
     gateway_endpoint,
     ingress_endpoint,
@@ -45,7 +45,7 @@ def test_port_by_name_and_by_number_never_by_position() -> None:
     assert choose_port(GATEWAY_PORTS, 80, what="s")[0]["name"] == "http2"
     # no --port: the status port, listed first, is not what a browser wants
     chosen, note = choose_port(GATEWAY_PORTS, None, what='service "gw"', skip_status=True,
-                               preferred=urls.INGRESS_HTTP_PORT_NAMES)
+                               preferred=ports.INGRESS_HTTP_PORT_NAMES)
     assert chosen["name"] == "http2"
     assert note is not None and "using http2 (80)" in note and "--port" in note
     assert "status-port (15021)" in note
@@ -105,17 +105,17 @@ def test_only_a_status_port() -> None:
     ({"name": "httpsish", "port": 8080}, "http"),
 ])
 def test_scheme_by_port(port: dict[str, object], scheme: str) -> None:
-    assert urls.port_scheme(port) == scheme
+    assert ports.port_scheme(port) == scheme
 
 
 def test_parse_port() -> None:
-    assert urls.parse_port("8080") == 8080
-    assert urls.parse_port("http2") == "http2"
-    assert urls.parse_port(None) is None
+    assert ports.parse_port("8080") == 8080
+    assert ports.parse_port("http2") == "http2"
+    assert ports.parse_port(None) is None
     with pytest.raises(UsageError):
-        urls.parse_port("70000")
+        ports.parse_port("70000")
     with pytest.raises(UsageError):
-        urls.parse_port(" ")
+        ports.parse_port(" ")
 
 
 # -- service types -----------------------------------------------------------------------------
