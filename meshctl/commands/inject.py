@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from meshctl import cache as diskcache
 from meshctl.commands import parallel, pipeline
-from meshctl.commands.uninject import UninjectStep
+from meshctl.commands.uninject import UninjectStep, kube_uninject_settings
 from meshctl.errors import MeshctlError
 from meshctl.manifests import podsecurity
 from meshctl.manifests.find import get_path
@@ -96,11 +96,14 @@ class InjectStep:
     keeps the record of the first injection."""
 
     def __init__(self, injector: Injector, *, uninject_first: bool,
-                 levels: Mapping[str, str] | None = None) -> None:
+                 levels: Mapping[str, str] | None = None,
+                 uninject_settings: Settings | None = None) -> None:
         self.injector = injector
         self.uninject_first = uninject_first
         self.levels = levels or {}
-        self.inverse = UninjectStep(injector.settings)
+        #: undone by kube-uninject, with its settings (``uninject_settings``, the built-in
+        #: profile's; the injector's own when they are those)
+        self.inverse = UninjectStep(uninject_settings or injector.settings)
 
     def applies(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> bool:
         return self.injector.previous_record(obj, pod_path) is None
@@ -172,7 +175,9 @@ def processor_for(opts: Options, documents: int, *,
     Security level each namespace of the input enforces."""
     if injector is None:
         injector = make_injector(opts, documents)
-    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip", levels=levels)
+    builtin = str(injector.provenance.get("profile", "")).startswith("builtin/")
+    step = InjectStep(injector, uninject_first=opts.reinject_mode == "strip", levels=levels,
+                      uninject_settings=None if builtin else kube_uninject_settings())
     return pipeline.DocumentProcessor(step, keep_patches=opts.needs_patches, reversal=step)
 
 

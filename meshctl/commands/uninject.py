@@ -34,6 +34,13 @@ class UninjectStep:
         return Outcome(new, Action.UNINJECTED, Reason.UNINJECTED, texts=texts)
 
 
+def kube_uninject_settings() -> Settings:
+    """The settings ``kube-uninject`` un-injects with: the built-in profile's (the command takes
+    no settings). kube-inject makes its result exact under them, whatever it injected with
+    (:mod:`meshctl.commands.reversal`)."""
+    return settings_for(Options(filenames=()))
+
+
 def run(opts: Options, *, stdin: Callable[[int], bytes] | None = None,
         progress: Callable[[int, int], None] | None = None) -> RunResult:
     """Un-inject every input of ``opts``; raises MeshctlError on any problem, before emitting."""

@@ -8,10 +8,12 @@ probe) is left out, and the change is kept (written plainly)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.conftest import SHARED
 from tests.properties.invariants import kube
 
 EMPTY_ANNOTATIONS = """\
@@ -120,3 +122,21 @@ def test_a_merge_key_that_the_rules_remove_comes_back() -> None:
             "  template:\n    metadata:\n      <<: *meta\n      labels: {}\n    spec:\n"
             "      containers:\n      - name: a\n        image: nginx\n")
     assert kube("kube-uninject", _inject(text), "-q").stdout == text
+
+
+def test_injected_with_other_settings_kube_uninject_is_exact(tmp_path: Path) -> None:
+    """kube-uninject takes no settings (it un-injects with the built-in profile's): a manifest
+    injected with Istio's own config and a network in its values comes back byte for byte,
+    the network label included (the record holds what the built-in rules would keep)."""
+    settings = SHARED / "istio-golden" / "settings"
+    values = json.loads((settings / "values.json").read_text(encoding="utf-8"))
+    values["global"]["network"] = "net1"
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(values), encoding="utf-8")
+    injected = kube("kube-inject", EMPTY_ANNOTATIONS, "-q",
+                    "--injectConfigFile", str(settings / "inject-config.yaml"),
+                    "--valuesFile", str(values_file),
+                    "--meshConfigFile", str(settings / "mesh.yaml"))
+    assert injected.rc == 0, injected.stderr
+    assert "topology.istio.io/network: net1" in injected.stdout
+    assert kube("kube-uninject", injected.stdout, "-q").stdout == EMPTY_ANNOTATIONS

@@ -5,9 +5,10 @@
   IstioOperator, as :mod:`tests.conformance.test_engine_goldens` builds them) is the case's
   input again, compared semantically (:mod:`tests.conformance.semantic`). An input that is
   injected already (a re-injection case) is compared un-injected as well.
-- ``test_uninject_meshctl_injection``: meshctl's injection of every golden input, with the same
-  settings, through the document pipeline (text in, text out) and un-injected again: the
-  input's bytes.
+- ``test_uninject_meshctl_injection``: meshctl's injection of every golden input, with the
+  case's settings, through the document pipeline (text in, text out), un-injected as
+  ``kube-uninject`` does (the built-in profile's settings: the command takes none): the input's
+  bytes.
 - ``test_istioctl_kube_uninject_pairs``: Istio's former ``istioctl kube-uninject`` goldens
   (``istio-golden/uninject``: ``X.yaml.injected`` -> ``X.yaml``), with ``mark_disabled``.
 
@@ -25,7 +26,7 @@ import yaml
 
 from meshctl.commands import pipeline
 from meshctl.commands.inject import InjectStep
-from meshctl.commands.uninject import UninjectStep
+from meshctl.commands.uninject import UninjectStep, kube_uninject_settings
 from meshctl.manifests.find import pod_template_path
 from meshctl.manifests.read import Chunk, parse_source
 from meshctl.sidecar.inject import Injector
@@ -94,9 +95,12 @@ def test_exceptions_are_cases() -> None:
 def test_uninject_meshctl_injection(case: dict[str, Any]) -> None:
     source = GOLDEN / "inject" / case["input"]
     injector = injector_for(case)
-    step = InjectStep(injector, uninject_first=True)
+    # un-injected as kube-uninject does: with the built-in profile's settings, whatever the
+    # case injected with (the record makes up for the difference)
+    builtin = kube_uninject_settings()
+    step = InjectStep(injector, uninject_first=True, uninject_settings=builtin)
     inject = pipeline.DocumentProcessor(step, reversal=step)
-    uninject = pipeline.DocumentProcessor(UninjectStep(injector.settings))
+    uninject = pipeline.DocumentProcessor(UninjectStep(builtin))
     text = source.read_text(encoding="utf-8")
 
     def run(processor: pipeline.DocumentProcessor, chunk: Chunk) -> str:
