@@ -91,9 +91,10 @@ def codes(vocabulary: type) -> dict[str, Code]:
 class Outcome(Frozen):
     """What a per-workload step (inject, uninject) did: the new object (None when the workload
     is skipped), the action, the reason and warnings in Istio's words. ``texts``: source texts
-    to write back as they are, ``(path in the new object, recorded form)`` (see
+    to write back as they are, ``(path in the new object, recorded form, digest)`` (see
     :func:`meshctl.yamltext.recorded.recorded_text`): what an un-injection restores byte for
-    byte."""
+    byte; the digest (:func:`meshctl.yamltext.patch.digest`), for a form that reads only in its
+    document, is of what it must read as there (else None)."""
 
     __slots__ = ("obj", "action", "reason", "warnings", "texts")
     DEFAULTS = {"warnings": (), "texts": ()}
@@ -102,4 +103,4 @@ class Outcome(Frozen):
     action: Code  # an Action
     reason: Code  # a Reason
     warnings: tuple[str, ...]
-    texts: tuple[tuple[tuple[str | int, ...], str], ...]
+    texts: tuple[tuple[tuple[str | int, ...], str, str | None], ...]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from meshctl import cache as diskcache
 from meshctl.commands import parallel, pipeline
+from meshctl.commands.reversal import pointer
 from meshctl.commands.uninject import UninjectStep, kube_uninject_settings
 from meshctl.errors import MeshctlError
 from meshctl.manifests import podsecurity
@@ -23,9 +24,15 @@ from meshctl.sidecar.config import BUILTIN_ISTIO
 from meshctl.sidecar.config.profile import settings_for
 from meshctl.sidecar.config.settings import Settings
 from meshctl.sidecar.inject import Injector
-from meshctl.sidecar.provenance import keep_undo, recorded_undo, undo_entries, why_stale
+from meshctl.sidecar.provenance import (
+    digest_at,
+    keep_undo,
+    recorded_undo,
+    undo_entries,
+    why_stale,
+)
 from meshctl.sidecar.workload import metadata_path
-from meshctl.yamltext.patch import escape
+from meshctl.yamltext.recorded import verbatim_data
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -110,9 +117,15 @@ class InjectStep:
 
     def record(self, obj: dict[str, Any], pod_path: tuple[str, ...],
                undo: tuple[tuple[tuple[str | int, ...], str | None], ...],
-               undone: dict[str, Any]) -> dict[str, Any]:
-        pointers = [("".join("/" + escape(str(t)) for t in path), text) for path, text in undo]
-        return keep_undo(obj, pod_path, undo_entries(undone, pointers))
+               undone: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+        entries = []
+        for path, text in undo:
+            at = pointer(path)
+            # a text that reads only in its document: what it read as there
+            reads = (digest_at(original, at) if text is not None and not verbatim_data(text)[0]
+                     else None)
+            entries.append((at, text, reads))
+        return keep_undo(obj, pod_path, undo_entries(undone, entries))
 
     @staticmethod
     def _previous_undo(obj: dict[str, Any], pod_path: tuple[str, ...]) -> list[UndoEntry]:

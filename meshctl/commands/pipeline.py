@@ -20,7 +20,14 @@ import copy
 from collections.abc import Callable, Iterator
 
 from meshctl.commands.parallel import process_all
-from meshctl.commands.reversal import exact_result, get_at, pointer, with_objects, without
+from meshctl.commands.reversal import (
+    exact_result,
+    get_at,
+    path_of,
+    pointer,
+    with_objects,
+    without,
+)
 from meshctl.errors import InputError, MeshctlError
 from meshctl.manifests.find import (
     check_pod_shape,
@@ -38,7 +45,7 @@ from meshctl.manifests.results import DocumentChange, Result, RunResult, SourceR
 from meshctl.outcomes import Action, Outcome, Reason
 from meshctl.yamltext.check import check_events, may_be_deep
 from meshctl.yamltext.edit import PatchError, Verbatim, apply_patch_to_text
-from meshctl.yamltext.patch import make_patch, strict_equal
+from meshctl.yamltext.patch import digest, make_patch, strict_equal
 from meshctl.yamltext.recorded import recorded_text, verbatim_data
 from meshctl.yamltext.source import SourceDoc, StructureError, YamlSyntaxError, load_document
 
@@ -56,8 +63,6 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
 Processed = tuple[str | None, list[Result], DocumentChange | None]
 
 
-
-
 def _located(exc: YamlSyntaxError, chunk: Chunk) -> InputError:
     prefix = "" if isinstance(exc, StructureError) else "invalid YAML: "
     return InputError(f"{prefix}{exc.problem}", source=chunk.source, document=chunk.index,
@@ -67,7 +72,6 @@ def _located(exc: YamlSyntaxError, chunk: Chunk) -> InputError:
 def _not_an_object(what: str) -> InputError:
     hint = "; put the objects in a kind: List" if what == "a list" else ""
     return InputError(f"a document must be a Kubernetes object (a mapping), not {what}{hint}")
-
 
 
 class DocumentProcessor:
@@ -181,7 +185,7 @@ class DocumentProcessor:
                 else:
                     ops = make_patch(data, new_data)
             for op in ops if doc.explicit else ():  # nearly always none
-                explicit = doc.explicit_key_on(_pointer_path(op["path"]))
+                explicit = doc.explicit_key_on(path_of(op["path"]))
                 if explicit is not None:
                     raise InputError(
                         "a key written in explicit form ('? key') is in a mapping injection "
@@ -211,35 +215,26 @@ class DocumentProcessor:
     def _with_texts(doc: SourceDoc, ops: list[dict[str, Any]], new_data: Any,
                     touched: list[Touched]) -> tuple[str, Any]:
         """The new text, with the step's recorded texts written as they are, and the data it
-        reads as; checked: when the result does not read as ``new_data`` (but where a text
-        cannot be read alone: an alias of an anchor elsewhere in the document, read in its
-        place), the texts are left out (the plain rendering)."""
-        extra: list[dict[str, Any]] = []
-        in_context: list[tuple[Path, str]] = []  # texts that read in the document only
-        for at, _obj, _path, _new, texts, _added in touched:
-            for path, text in texts:
+        reads as. Checked: the result must read as ``new_data``, but where a text reads only
+        in its document (an alias, a ``<<`` merge of an anchor elsewhere): there it must be
+        written as it is and read as it did when it was recorded (its digest). A text that
+        fails that is left out (its place written plainly), and the others are tried again;
+        at worst the plain rendering."""
+        texts: list[tuple[Path, str, str | None]] = []
+        for at, _obj, _path, _new, written, _added in touched:
+            for path, text, reads in written:
                 full = (*at, *path)
-                found, value = get_at(new_data, full)
-                if found:
-                    extra.append({"op": "replace", "path": pointer(full),
-                                  "value": Verbatim(text, value)})
-                    if not verbatim_data(text)[0]:
-                        in_context.append((full, text))
-        if extra:
-            try:
-                out = apply_patch_to_text(doc, [*ops, *extra])
-                written = load_document(out)
-                got, expected = written.data, new_data
-                if in_context:  # each written as it was, and read there
-                    if any(recorded_text(written, p) != text for p, text in in_context):
-                        raise PatchError("a recorded text was not written as it is")
-                    expected = with_objects(new_data, [(p, get_at(got, p)[1])
-                                                        for p, _text in in_context])
-                if strict_equal(got, expected):
-                    return out, expected
-            except (PatchError, YamlSyntaxError):
-                pass
+                if get_at(new_data, full)[0]:
+                    texts.append((full, text, reads))
+        while texts:
+            result, failed = _try_texts(doc, ops, new_data, texts)
+            if result is not None:
+                return result
+            # leave out what failed; when that is not known, the texts read in place, then all
+            in_place = [t for t in texts if not verbatim_data(t[1])[0]]
+            texts = [t for t in texts if t not in (failed or in_place or texts)]
         return apply_patch_to_text(doc, ops), new_data
+
     # -- steps undone exactly (meshctl.commands.reversal) -------------------------------------
 
     def _inverse_of(self, chunk: Chunk, text: str) -> str:
@@ -254,6 +249,35 @@ class DocumentProcessor:
         except MeshctlError:
             return ""
         return text if back is None else back
+
+
+def _try_texts(doc: SourceDoc, ops: list[dict[str, Any]], new_data: Any,
+               texts: list[tuple[Path, str, str | None]],
+               ) -> tuple[tuple[str, Any] | None, list[tuple[Path, str, str | None]]]:
+    """``ops`` applied with ``texts`` written as they are: ``((text, data), [])`` when the
+    result checks (see :meth:`DocumentProcessor._with_texts`), else ``(None, the texts that
+    failed)`` (empty when the failure is not one text's)."""
+    extra = [{"op": "replace", "path": pointer(full),
+              "value": Verbatim(text, get_at(new_data, full)[1])}
+             for full, text, _reads in texts]
+    try:
+        out = apply_patch_to_text(doc, [*ops, *extra])
+        written = load_document(out)
+    except (PatchError, YamlSyntaxError):
+        return None, []
+    got, expected = written.data, new_data
+    in_place = [(full, text, reads) for full, text, reads in texts if not verbatim_data(text)[0]]
+    failed = [t for t in in_place
+              if recorded_text(written, t[0]) != t[1]
+              or (t[2] is not None and digest(get_at(got, t[0])[1]) != t[2])]
+    if failed:
+        return None, failed
+    if in_place:  # they add to the data what they read as
+        expected = with_objects(new_data, [(full, get_at(got, full)[1])
+                                           for full, _text, _reads in in_place])
+    if strict_equal(got, expected):
+        return (out, expected), []
+    return None, []
 
 
 def _list_resources(data: dict[str, Any],
@@ -272,17 +296,6 @@ def _list_resources(data: dict[str, Any],
         if item_kind is not None and "kind" not in item:
             item = {"kind": item_kind, "apiVersion": data.get("apiVersion"), **item}
         yield (pointer, str(item.get("apiVersion") or ""), *object_ref(item))
-
-
-def _pointer_path(pointer: str) -> tuple[str | int, ...]:
-    """An RFC 6901 JSON Pointer as a path of keys (and list indexes)."""
-    if not pointer:
-        return ()
-    steps: list[str | int] = []
-    for part in pointer[1:].split("/"):
-        key = part.replace("~1", "/").replace("~0", "~")
-        steps.append(int(key) if key.isdigit() else key)
-    return tuple(steps)
 
 
 def documents_to_parse(sources: list[Source]) -> list[Chunk]:

@@ -30,8 +30,10 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
 
     #: a path in an object: mapping keys and list indexes
     Path = tuple[str | int, ...]
-    #: recorded source texts: (path, recorded form), see :attr:`Outcome.texts`
+    #: recorded source texts: (path, recorded form)
     Texts = tuple[tuple[Path, str], ...]
+    #: texts to write back: (path, recorded form, digest or None), see :attr:`Outcome.texts`
+    Written = tuple[tuple[Path, str, str | None], ...]
     #: what an inverse step is to undo beyond its own rules: (path, recorded form), or
     #: (path, None): remove what the inverse leaves there
     Undo = tuple[tuple[Path, str | None], ...]
@@ -50,16 +52,18 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
             """The inverse step (it applies what :meth:`record` kept, and returns its texts)."""
 
         def record(self, obj: dict[str, Any], pod_path: tuple[str, ...],
-                   undo: Undo, undone: dict[str, Any]) -> dict[str, Any]:
+                   undo: Undo, undone: dict[str, Any], original: dict[str, Any],
+                   ) -> dict[str, Any]:
             """``obj`` (the step's result) keeping ``undo`` for the inverse step: removals (in
             the order given, on the inverse's result without them), then texts. ``undone``:
             the inverse's result without them (each entry applies while its place there is
-            unchanged)."""
+            unchanged); ``original``: the object the step was given (what the texts read as
+            in it)."""
 
     #: an object of a document the step changed: (its path in the document, the object, its
     #: pod-template path, the new object, the texts of the step's outcome, the keys added to
     #: the object for the step: the kind and apiVersion of a typed list's item)
-    Touched = tuple[Path, dict[str, Any], tuple[str, ...], dict[str, Any], Texts,
+    Touched = tuple[Path, dict[str, Any], tuple[str, ...], dict[str, Any], Written,
                     tuple[str, ...]]
 
 #: rounds of recording texts, and checking by running the inverse, before a result is kept
@@ -99,9 +103,9 @@ def exact_result(doc: SourceDoc, chunk: Chunk, touched: list[Touched], reversal:
     recorded: dict[Path, Undo] = {}
 
     def render(changes: Changes | None = None) -> tuple[list[dict[str, Any]], str]:
-        objects = [(at, without(reversal.record(new, path, recorded[at], undone[at])
+        objects = [(at, without(reversal.record(new, path, recorded[at], undone[at], obj)
                                  if recorded.get(at) and at in undone else new, added))
-                   for at, _obj, path, new, _texts, added in touched]
+                   for at, obj, path, new, _texts, added in touched]
         ops = make_patch(data, with_objects(data, objects))
         return ops, apply_patch_to_text(doc, ops, changes)
 
@@ -201,7 +205,8 @@ def get_at(data: Any, path: Path) -> tuple[bool, Any]:
     return True, data
 
 
-def _tokens(pointer: str) -> Path:
+def path_of(pointer: str) -> Path:
+    """An RFC 6901 JSON Pointer as a path of keys (and list indexes, as numbers)."""
     return tuple(int(t) if t.isdigit() else t for t in parse_pointer(pointer))
 
 
@@ -211,7 +216,7 @@ def _data_sites(back: Any, obj: Any) -> Sites:
     restore: set[Path] = set()
     remove: list[Path] = []
     for op in make_patch(back, obj):
-        path = _tokens(op["path"])
+        path = path_of(op["path"])
         if op["op"] == "remove":
             remove.append(path)
         else:

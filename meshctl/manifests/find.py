@@ -146,8 +146,8 @@ def template_reference(obj: Mapping[str, Any], path: PodPath) -> str | None:
     """How a workload without a pod template at ``path`` names the object that holds it
     (``spec.workloadRef (Deployment web)``); None when it holds its own or names none."""
     ref_path = POD_TEMPLATE_REFERENCES.get(str(obj.get("kind")))
-    if ref_path is None or get_path(obj, path) is not None:
-        return None
+    if ref_path is None or get_path(obj, (*path, "spec", "containers")):
+        return None  # holds a pod template of its own (an empty ``template: {}`` is none)
     ref = get_path(obj, ref_path)
     if not isinstance(ref, Mapping):
         return None

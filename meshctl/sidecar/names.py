@@ -31,9 +31,9 @@ PROVENANCE: Final = "meshctl"
 #: declare, a probe already on the agent's port), so that kube-uninject restores it
 PROVENANCE_PROBES: Final = "probes"
 #: in that record: what kube-uninject undoes beyond its own rules, where injection changed the
-#: user's text in a way they would not give back: ``[JSON Pointer in the object]`` (remove what
-#: injection added there) or ``[JSON Pointer, recorded form]`` (put that source text back)
-#: (sidecar/provenance.py)
+#: user's text in a way they would not give back: ``[JSON Pointer, recorded form or null,
+#: digest...]`` (put that source text back, or remove what injection added there; the entry
+#: format is in sidecar/provenance.py)
 PROVENANCE_UNDO: Final = "undo"
 OVERRIDES: Final = "proxy.istio.io/overrides"
 PROXY_CONFIG: Final = "proxy.istio.io/config"

@@ -28,7 +28,10 @@ re-injection and applied by :mod:`meshctl.sidecar.uninject`.
 The digest is of what the rules alone leave at the place (``-``: nothing): an entry applies
 only while that is unchanged (:func:`current_undo`). A manifest edited after injection (an
 annotation added to a once empty ``annotations: {}``, a field added to a rewritten probe) keeps
-the edit: the entry of that place is left out, and the place is written plainly.
+the edit: the entry of that place is left out, and the place is written plainly. A text that
+reads only in its document (an alias, a ``<<`` merge of an anchor elsewhere) has a fourth
+element, the digest of what it read as: it is written back only while it still reads so (its
+anchor may have been edited since).
 
 ``profile`` names what the settings are: ``builtin/istio-<release>`` (the built-in profile) or
 ``istio`` (the user's own Istio config, from files or ``--from-cluster``); ``settings`` is a
@@ -49,8 +52,13 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
     from collections.abc import Mapping
     from typing import Any
 
-    #: an entry of ``undo``: (JSON Pointer, recorded form or None, digest of the place)
-    UndoEntry = tuple[str, str | None, str | None]
+    #: an entry of ``undo`` to apply: (JSON Pointer, recorded form or None, the digest of the
+    #: data the form read as in its document, for a form that reads only there: an alias or
+    #: a ``<<`` merge of an anchor elsewhere)
+    Undone = tuple[str, str | None, str | None]
+    #: an entry of ``undo`` as recorded: (JSON Pointer, recorded form or None, digest of the
+    #: place, digest of what the form read as or None)
+    UndoEntry = tuple[str, str | None, str, str | None]
 
     from meshctl.sidecar.config.settings import Settings
 
@@ -122,16 +130,6 @@ def _status(value: Any) -> dict[str, Any] | None:
     return status if isinstance(status, dict) else None
 
 
-def _canonical(value: Any) -> str:
-    """One text per value, whatever the order of its keys (keys need not be strings)."""
-    if isinstance(value, dict):
-        return "{" + ",".join(sorted(f"{_canonical(k)}:{_canonical(v)}"
-                                     for k, v in value.items())) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(_canonical(v) for v in value) + "]"
-    return repr(value)
-
-
 def value_at(obj: Any, pointer: str) -> tuple[bool, Any]:
     """``(True, value)`` at a JSON Pointer in ``obj``; ``(False, None)`` when nothing is there."""
     from meshctl.yamltext.patch import parse_pointer
@@ -152,32 +150,30 @@ def value_at(obj: Any, pointer: str) -> tuple[bool, Any]:
 
 def digest_at(obj: Any, pointer: str) -> str:
     """The digest of what ``obj`` holds at a JSON Pointer (``-``: nothing)."""
+    from meshctl.yamltext.patch import digest
+
     found, value = value_at(obj, pointer)
-    if not found:
-        return "-"
-    import hashlib
-
-    return hashlib.blake2b(_canonical(value).encode(), digest_size=6).hexdigest()
+    return digest(value) if found else "-"
 
 
-def undo_entries(undone: Any, undo: list[tuple[str, str | None]]) -> list[UndoEntry]:
+def undo_entries(undone: Any, undo: list[Undone]) -> list[UndoEntry]:
     """``undo`` ready for the record: each entry with the digest of what ``undone`` (the
     injected workload un-injected by the rules alone) holds at its place."""
-    return [(pointer, text, digest_at(undone, pointer)) for pointer, text in undo]
+    return [(pointer, text, digest_at(undone, pointer), reads)
+            for pointer, text, reads in undo]
 
 
-def current_undo(undone: Any, undo: list[UndoEntry]) -> list[tuple[str, str | None]]:
+def current_undo(undone: Any, undo: list[UndoEntry]) -> list[Undone]:
     """The entries of a recorded ``undo`` that still apply to ``undone`` (the workload
     un-injected by the rules alone): those whose place holds what it held when they were
     recorded. A place changed since, by hand or by a tool, is the user's: its entry is left
     out, and the change is kept."""
-    return [(pointer, text) for pointer, text, digest in undo
-            if digest is None or digest_at(undone, pointer) == digest]
+    return [(pointer, text, reads) for pointer, text, digest, reads in undo
+            if digest_at(undone, pointer) == digest]
 
 
 def recorded_undo(annotations: Mapping[str, Any]) -> list[UndoEntry]:
-    """What a previous injection recorded to undo: ``(JSON Pointer, recorded form or None,
-    digest)`` (None: remove what is there)."""
+    """What a previous injection recorded to undo (see :data:`UndoEntry`)."""
     if STATUS not in annotations:
         return []
     status = _status(annotations[STATUS])
@@ -185,9 +181,10 @@ def recorded_undo(annotations: Mapping[str, Any]) -> list[UndoEntry]:
     undo = found.get(PROVENANCE_UNDO) if isinstance(found, dict) else None
     out: list[UndoEntry] = []
     for entry in undo if isinstance(undo, list) else ():
-        if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+        if (isinstance(entry, list) and len(entry) in (3, 4) and isinstance(entry[0], str)
                 and isinstance(entry[1], (str, type(None))) and isinstance(entry[2], str)):
-            out.append((entry[0], entry[1], entry[2]))
+            reads = entry[3] if len(entry) == 4 and isinstance(entry[3], str) else None
+            out.append((entry[0], entry[1], entry[2], reads))
     return out
 
 
@@ -203,7 +200,7 @@ def with_undo(status: str, undo: list[UndoEntry]) -> str:
     found = dict(found)
     found.pop(PROVENANCE_UNDO, None)
     if undo:
-        found[PROVENANCE_UNDO] = [list(entry) for entry in undo]
+        found[PROVENANCE_UNDO] = [[p, t, d] if r is None else [p, t, d, r] for p, t, d, r in undo]
     data[PROVENANCE] = found
     return go_json_ordered(data)
 

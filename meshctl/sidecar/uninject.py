@@ -82,8 +82,9 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
 
     from meshctl.sidecar.provenance import UndoEntry
 
-    #: source texts by their path in the object
-    Texts = tuple[tuple[tuple[str | int, ...], str], ...]
+    #: source texts by their path in the object, each with the digest of what it must read
+    #: as in its document (None: it reads alone), see :attr:`meshctl.outcomes.Outcome.texts`
+    Texts = tuple[tuple[tuple[str | int, ...], str, str | None], ...]
 
 _PROBES: Final = {"readyz": "readinessProbe", "livez": "livenessProbe",
                   "startupz": "startupProbe"}
@@ -158,7 +159,11 @@ def _restore_probe(probe: Any, original: Mapping[str, Any], ports: Mapping[Any, 
 
 
 def _restore_probes(items: list[Any], probers: Mapping[str, Any], *,
-                    named_ports: bool = True) -> list[Any]:
+                    named_ports: bool = True, rebuild: bool = True) -> list[Any]:
+    """``items`` (containers) with the probes Istio rewrote to the agent restored from
+    ``probers``. ``rebuild``: a rewritten probe that is gone is built again, as Istio's former
+    kube-uninject did (a pod injected by Istio); not for a pod meshctl injected, whose user
+    deleted it since."""
     out = []
     for c in items:
         if not isinstance(c, Mapping):
@@ -176,6 +181,8 @@ def _restore_probes(items: list[Any], probers: Mapping[str, Any], *,
             if isinstance(original, Mapping):
                 current = new.get(field)
                 if not isinstance(current, Mapping):  # as Istio's kube-uninject rebuilt it
+                    if not rebuild:
+                        continue
                     current = {k: v for k, v in original.items() if k == "timeoutSeconds"}
                 new[field] = _restore_probe(current, original, ports)
         lifecycle = new.get("lifecycle")
@@ -270,8 +277,9 @@ def uninject_pod(meta: Mapping[str, Any], spec: Mapping[str, Any], mesh: Mapping
 
     probers = _json(_env(proxy, APP_PROBERS_ENV))
     if isinstance(probers, Mapping):
-        containers = _restore_probes(containers, probers)
-        inits = _restore_probes(inits, probers)
+        rebuild = PROVENANCE not in status  # a pod meshctl injected: a probe gone was deleted
+        containers = _restore_probes(containers, probers, rebuild=rebuild)
+        inits = _restore_probes(inits, probers, rebuild=rebuild)
     originals = recorded_probes(status)
     if originals:  # recorded as they were: ports are not turned back into names
         containers = _restore_probes(containers, originals, named_ports=False)
@@ -510,14 +518,14 @@ def apply_undo(obj: dict[str, Any], recorded: list[UndoEntry],
     if not undo:
         return obj, ()
     obj = copy_data(obj)
-    removals = [{"op": "remove", "path": p} for p, text in undo if text is None]
+    removals = [{"op": "remove", "path": p} for p, text, _reads in undo if text is None]
     try:
         jsonpatch.apply_patch(obj, removals, in_place=True)
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
         return obj, ()
     ops: list[dict[str, Any]] = []
-    kept: list[tuple[tuple[str | int, ...], str]] = []
-    for pointer, text in undo:
+    kept: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    for pointer, text, reads in undo:
         found = _place(obj, pointer) if text is not None else None
         if found is None:
             continue
@@ -528,7 +536,7 @@ def apply_undo(obj: dict[str, Any], recorded: list[UndoEntry],
             ops.append({"op": "replace" if exists else "add", "path": pointer, "value": value})
         elif not exists:  # a place for the text, which the document pipeline reads in place
             ops.append({"op": "add", "path": pointer, "value": _placeholder(text)})
-        kept.append((path, text))
+        kept.append((path, text, reads))
     try:
         jsonpatch.apply_patch(obj, ops, in_place=True)
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):

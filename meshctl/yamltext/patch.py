@@ -56,6 +56,24 @@ def parse_pointer(path: str) -> list[str]:
     return [unescape(t) for t in path[1:].split("/")]
 
 
+def _canonical(value: Any) -> str:
+    """One text per value, whatever the order of its keys (keys need not be strings); ``1``,
+    ``1.0``, ``True`` and ``"1"`` differ, as for :func:`strict_equal`."""
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{_canonical(k)}:{_canonical(v)}"
+                                     for k, v in value.items())) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_canonical(v) for v in value) + "]"
+    return repr(value)
+
+
+def digest(value: Any) -> str:
+    """A short digest of plain data (12 hex digits): equal for :func:`strict_equal` data."""
+    import hashlib
+
+    return hashlib.blake2b(_canonical(value).encode(), digest_size=6).hexdigest()
+
+
 def strict_equal(a: Any, b: Any) -> bool:
     """Deep equality that tells ``1``, ``1.0`` and ``True`` apart."""
     if a is b:

@@ -27,7 +27,6 @@ MAP_VALUE, SEQ_ITEM, FLOW, ROOT = SlotKind
 REMOVED, KEPT, REPLACED = 0, 1, 2  # KEPT: maybe modified inside; REPLACED: a new value
 
 
-
 class Slot:
     """A value's place: its kind, the original node there (None: new), and what ``ind`` and
     ``col`` mean for the kind (see :class:`SlotKind`)."""

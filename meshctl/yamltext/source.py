@@ -280,13 +280,6 @@ def _resolve_plain(v: str) -> Any:
     return v
 
 
-def _explicit(tag: str, v: str) -> Any:
-    try:
-        return _construct(tag, v)
-    except ValueError:
-        return v
-
-
 def _key_string(k: Any) -> str:
     if isinstance(k, str):
         return k
@@ -304,7 +297,7 @@ def key_of_scalar(value: str, style: str | None, tag: str | None) -> str:
     if tag is None or tag == "!":
         data = value if style else (_resolve_plain(value) if value else None)
     else:
-        data = _explicit(tag, value)
+        data = _construct(tag, value)
     return _key_string(data)
 
 
@@ -412,7 +405,7 @@ def _compose(text: str, parser: Any, allow_duplicates: bool) -> SourceDoc:
                 else:
                     sc.data = None
             else:
-                sc.data = _explicit(tag, v)
+                sc.data = _construct(tag, v)
         elif cls is MappingStartEvent:
             n = mapping(ev)
         elif cls is SequenceStartEvent:

@@ -222,6 +222,9 @@ def test_a_rollout_referencing_its_template_passes_through(extra: list[str]) -> 
     assert res.stdout == ("" if extra else ROLLOUT_WITH_WORKLOAD_REF)
     assert "rollout/default/web: skipped (template_elsewhere)" in res.stderr
     assert "spec.workloadRef (Deployment web)" in res.stderr
+    empty_template = ROLLOUT_WITH_WORKLOAD_REF + "  template: {}\n"
+    res = run_cli(["kube-inject", "-f", "-"], stdin=empty_template)
+    assert res.rc == 0 and res.stdout == empty_template, res.stderr
     bare = ROLLOUT_WITH_WORKLOAD_REF.split("  workloadRef:")[0] + "  replicas: 1\n"
     res = run_cli(["kube-inject", "-f", "-"], stdin=bare)
     assert res.rc == 3 and "Rollout has no pod template (spec.template)" in res.stderr

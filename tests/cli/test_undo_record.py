@@ -140,3 +140,69 @@ def test_injected_with_other_settings_kube_uninject_is_exact(tmp_path: Path) -> 
     assert injected.rc == 0, injected.stderr
     assert "topology.istio.io/network: net1" in injected.stdout
     assert kube("kube-uninject", injected.stdout, "-q").stdout == EMPTY_ANNOTATIONS
+
+
+def test_a_rewritten_probe_deleted_after_injection_stays_deleted() -> None:
+    """The probe's original is still in ISTIO_KUBE_APP_PROBERS; Istio's former kube-uninject
+    rebuilt a probe missing from an Istio-injected pod from it, but on a pod meshctl injected
+    a missing probe was deleted by the user."""
+    injected = _inject(EMPTY_ANNOTATIONS)
+    probe = ("        readinessProbe:\n          httpGet:\n            port: 15020\n"
+             "            path: /app-health/app/readyz\n")
+    assert injected.count(probe) == 1
+    back = kube("kube-uninject", injected.replace(probe, ""), "-q")
+    assert back.rc == 0, back.stderr
+    spec = _pod(back.stdout)["spec"]
+    assert isinstance(spec, dict)
+    assert "readinessProbe" not in spec["containers"][0]
+    assert back.stdout == EMPTY_ANNOTATIONS.replace("        readinessProbe:\n"
+                                                    "          tcpSocket: {port: 8080}\n", "")
+
+
+ALIASED_PROBE = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    image: nginx
+    livenessProbe: &probe
+      httpGet: {port: 8080, path: /h}
+    readinessProbe: *probe
+"""
+
+
+def test_an_alias_whose_anchor_was_edited_is_not_written_back() -> None:
+    """The readiness probe was ``*probe``; after injection the user edits the liveness probe
+    (the anchor): writing ``*probe`` back would give the readiness probe the edit too. It is
+    written as its data instead; the rest still comes back."""
+    injected = _inject(ALIASED_PROBE)
+    assert kube("kube-uninject", injected, "-q").stdout == ALIASED_PROBE
+    anchor = "    livenessProbe: &probe\n      httpGet: {port: 15020, path: /app-health/c/livez}\n"
+    assert injected.count(anchor) == 1
+    edited = injected.replace(anchor, anchor + "      failureThreshold: 9\n")
+    back = kube("kube-uninject", edited, "-q")
+    assert back.rc == 0, back.stderr
+    pod = yaml.safe_load(back.stdout)["spec"]["containers"][0]
+    assert pod["livenessProbe"] == {"httpGet": {"port": 8080, "path": "/h"},
+                                    "failureThreshold": 9}
+    assert pod["readinessProbe"] == {"httpGet": {"port": 8080, "path": "/h"}}
+
+
+def test_a_text_that_cannot_be_written_back_leaves_the_others() -> None:
+    """The pod's labels were ``*lbl``; after injection the user moves the anchor below them, so
+    the alias cannot be written back: only that place is written plainly."""
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+            "  selector:\n    matchLabels: &lbl\n      app: web\n  template:\n    metadata:\n"
+            "      labels: *lbl\n      annotations: {}  # none yet\n    spec:\n"
+            "      containers:\n      - name: web\n        image: nginx\n")
+    injected = _inject(text)
+    selector = "  selector:\n    matchLabels: &lbl\n      app: web\n"
+    assert injected.count(selector) == 1
+    moved = injected.replace(selector, "") + selector
+    back = kube("kube-uninject", moved, "-q")
+    assert back.rc == 0, back.stderr
+    assert "      annotations: {}  # none yet\n" in back.stdout
+    assert "      labels:\n        app: web\n" in back.stdout
