@@ -31,7 +31,6 @@ from meshctl.sidecar.provenance import (
     undo_entries,
     why_stale,
 )
-from meshctl.sidecar.workload import metadata_path
 from meshctl.yamltext.recorded import verbatim_data
 
 TYPE_CHECKING = False
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from meshctl.sidecar.provenance import UndoEntry
 
 #: from this many documents to process on, templates are compiled to Python even when the
 #: persistent cache is off (compiling costs ~40 ms; with the cache, only once)
@@ -125,12 +123,7 @@ class InjectStep:
             reads = (digest_at(original, at) if text is not None and not verbatim_data(text)[0]
                      else None)
             entries.append((at, text, reads))
-        return keep_undo(obj, pod_path, undo_entries(undone, entries))
-
-    @staticmethod
-    def _previous_undo(obj: dict[str, Any], pod_path: tuple[str, ...]) -> list[UndoEntry]:
-        annotations = get_path(obj, (*metadata_path(pod_path), "annotations"))
-        return recorded_undo(annotations) if isinstance(annotations, Mapping) else []
+        return keep_undo(obj, undo_entries(undone, entries))
 
     def _pod_security(self, bare: dict[str, Any], after: dict[str, Any],
                       pod_path: tuple[str, ...]) -> tuple[str, ...]:
@@ -159,9 +152,9 @@ class InjectStep:
                              or not w.startswith("Skipping injection"))
             return Outcome(None, outcome.action, outcome.reason, warnings)
         warnings = (*outcome.warnings, *self._pod_security(source, outcome.obj, pod_path))
-        previous_undo = self._previous_undo(obj, pod_path)
+        previous_undo = recorded_undo(obj)
         if previous_undo:  # the record of the first injection stays
-            outcome = outcome.replace(obj=keep_undo(outcome.obj, pod_path, previous_undo))
+            outcome = outcome.replace(obj=keep_undo(outcome.obj, previous_undo))
             assert outcome.obj is not None
         if outcome.obj == obj:
             return Outcome(None, Action.UNCHANGED, Reason.UP_TO_DATE, warnings)

@@ -30,11 +30,12 @@ PROVENANCE: Final = "meshctl"
 #: agent without recording it in ``ISTIO_KUBE_APP_PROBERS`` (a named port the container does not
 #: declare, a probe already on the agent's port), so that kube-uninject restores it
 PROVENANCE_PROBES: Final = "probes"
-#: in that record: what kube-uninject undoes beyond its own rules, where injection changed the
-#: user's text in a way they would not give back: ``[JSON Pointer, recorded form or null,
-#: digest...]`` (put that source text back, or remove what injection added there; the entry
-#: format is in sidecar/provenance.py)
-PROVENANCE_UNDO: Final = "undo"
+#: the annotation, on the workload object's own metadata (not its pod template's: a change of
+#: it rolls no pod), of what kube-uninject undoes beyond its own rules where injection changed
+#: the user's text in a way they would not give back: a JSON list of ``[JSON Pointer, recorded
+#: form or null, digest...]`` (put that source text back, or remove what injection added
+#: there; the entry format is in sidecar/provenance.py)
+UNDO: Final = "meshctl.dev/undo"
 OVERRIDES: Final = "proxy.istio.io/overrides"
 PROXY_CONFIG: Final = "proxy.istio.io/config"
 NATIVE_SIDECAR: Final = "sidecar.istio.io/nativeSidecar"

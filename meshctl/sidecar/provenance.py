@@ -6,22 +6,30 @@ meshctl writes it into the ``sidecar.istio.io/status`` annotation's JSON, under 
     {"initContainers":[...], ..., "revision":"default",
      "meshctl":{"version":"0.1.0","profile":"builtin/istio-1.29.0","settings":"3f2a9c0d1e4b"}}
 
-``probes`` (:mod:`meshctl.sidecar.probes`) and ``undo`` follow when there is something to
-keep. ``undo`` makes ``kube-uninject`` the exact inverse of ``kube-inject`` where its own rules
-(:mod:`meshctl.sidecar.uninject`) would not be: each entry names a place in the workload by its
-JSON Pointer, and either says that injection added what is there (``[pointer, null, digest]``:
-a field a template writes that the rules keep, such as a gateway's ``securityContext``), or
-holds the text the user had there (``[pointer, text, digest]``, the node's recorded form, see
-:func:`meshctl.yamltext.recorded.recorded_text`: a probe Istio rewrote, an ``annotations: {}`` that
-now holds entries, labels written as an alias, the user's own
-``kubectl.kubernetes.io/default-container``)::
+``profile`` names what the settings are: ``builtin/istio-<release>`` (the built-in profile) or
+``istio`` (the user's own Istio config, from files or ``--from-cluster``); ``settings`` is a
+digest of everything that shapes the injected pod (templates, values, mesh
+config, revision, native sidecars, policy...). ``--check`` thereby fails on a manifest injected
+by another meshctl, another profile or other settings, and says which (``stale_injection``); a
+plain re-run upgrades it.
+``probes`` (:mod:`meshctl.sidecar.probes`) follows when there is something to keep.
 
-    "undo":[["/spec/template/spec/securityContext",null,"5d1c0e9a2b7f"],
-            ["/spec/template/spec/containers/0/readinessProbe/httpGet/port",": 8080",
-             "a41f93c07d2e"]]
+The undo record, in the annotation ``meshctl.dev/undo`` of the workload object's own metadata
+(not its pod template's: a change of the record, say of a comment it keeps, rolls no pod; for a
+bare Pod the two are one), makes ``kube-uninject`` the exact inverse of ``kube-inject`` where
+its own rules (:mod:`meshctl.sidecar.uninject`) would not be: each entry names a place in the
+workload by its JSON Pointer, and either says that injection added what is there
+(``[pointer, null, digest]``: a field a template writes that the rules keep, such as a
+gateway's ``securityContext``), or holds the text the user had there (``[pointer, text,
+digest]``, the node's recorded form, see :func:`meshctl.yamltext.recorded.recorded_text`: a
+probe Istio rewrote, an ``annotations: {}`` that now holds entries, labels written as an alias,
+the user's own ``kubectl.kubernetes.io/default-container``)::
 
-Removals come first, in the order they apply; then the texts, in document order. ``undo`` is
-written only where it is needed (the document pipeline finds where:
+    meshctl.dev/undo: '[["/spec/template/spec/securityContext",null,"5d1c0e9a2b7f"],
+      ["/spec/template/spec/containers/0/readinessProbe/httpGet/port",": 8080","a41f93c07d2e"]]'
+
+Removals come first, in the order they apply; then the texts, in document order. The record
+is written only where it is needed (the document pipeline finds where:
 :func:`meshctl.commands.reversal.exact_result`), kept as it is by
 re-injection and applied by :mod:`meshctl.sidecar.uninject`.
 
@@ -32,24 +40,17 @@ the edit: the entry of that place is left out, and the place is written plainly.
 reads only in its document (an alias, a ``<<`` merge of an anchor elsewhere) has a fourth
 element, the digest of what it read as: it is written back only while it still reads so (its
 anchor may have been edited since).
-
-``profile`` names what the settings are: ``builtin/istio-<release>`` (the built-in profile) or
-``istio`` (the user's own Istio config, from files or ``--from-cluster``); ``settings`` is a
-digest of everything that shapes the injected pod (templates, values, mesh
-config, revision, native sidecars, policy...). ``--check`` thereby fails on a manifest injected
-by another meshctl, another profile or other settings, and says which (``stale_injection``); a
-plain re-run upgrades it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
-from meshctl.sidecar.names import PROVENANCE, PROVENANCE_UNDO, STATUS
+from meshctl.sidecar.names import PROVENANCE, STATUS, UNDO
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
-    from collections.abc import Mapping
     from typing import Any
 
     #: an entry of ``undo`` to apply: (JSON Pointer, recorded form or None, the digest of the
@@ -122,14 +123,6 @@ def why_stale(previous: Mapping[str, Any], current: Mapping[str, str]) -> str:
     return "injected with " + ", ".join(reasons)
 
 
-def _status(value: Any) -> dict[str, Any] | None:
-    try:
-        status = json.loads(str(value))
-    except ValueError:
-        return None
-    return status if isinstance(status, dict) else None
-
-
 def value_at(obj: Any, pointer: str) -> tuple[bool, Any]:
     """``(True, value)`` at a JSON Pointer in ``obj``; ``(False, None)`` when nothing is there."""
     from meshctl.yamltext.patch import parse_pointer
@@ -172,13 +165,17 @@ def current_undo(undone: Any, undo: list[UndoEntry]) -> list[Undone]:
             if digest_at(undone, pointer) == digest]
 
 
-def recorded_undo(annotations: Mapping[str, Any]) -> list[UndoEntry]:
-    """What a previous injection recorded to undo (see :data:`UndoEntry`)."""
-    if STATUS not in annotations:
+def recorded_undo(obj: Mapping[str, Any]) -> list[UndoEntry]:
+    """What a previous injection of the workload ``obj`` recorded to undo (see
+    :data:`UndoEntry`)."""
+    meta = obj.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
+    if not isinstance(annotations, Mapping) or UNDO not in annotations:
         return []
-    status = _status(annotations[STATUS])
-    found = status.get(PROVENANCE) if status is not None else None
-    undo = found.get(PROVENANCE_UNDO) if isinstance(found, dict) else None
+    try:
+        undo = json.loads(str(annotations[UNDO]))
+    except ValueError:
+        return []
     out: list[UndoEntry] = []
     for entry in undo if isinstance(undo, list) else ():
         if (isinstance(entry, list) and len(entry) in (3, 4) and isinstance(entry[0], str)
@@ -188,34 +185,38 @@ def recorded_undo(annotations: Mapping[str, Any]) -> list[UndoEntry]:
     return out
 
 
-def with_undo(status: str, undo: list[UndoEntry]) -> str:
-    """The value of ``sidecar.istio.io/status`` with ``undo`` in meshctl's record (unchanged
-    when there is no record to hold it)."""
-    data = _status(status)
-    found = data.get(PROVENANCE) if data is not None else None
-    if data is None or not isinstance(found, dict):
-        return status
+def keep_undo(obj: dict[str, Any], undo: list[UndoEntry]) -> dict[str, Any]:
+    """The injected workload ``obj`` with ``undo`` in its annotation (``obj`` when empty)."""
+    if not undo:
+        return obj
     from meshctl.gotemplate.goyaml import go_json_ordered
 
-    found = dict(found)
-    found.pop(PROVENANCE_UNDO, None)
-    if undo:
-        found[PROVENANCE_UNDO] = [[p, t, d] if r is None else [p, t, d, r] for p, t, d, r in undo]
-    data[PROVENANCE] = found
-    return go_json_ordered(data)
+    meta = obj.get("metadata")
+    meta = dict(meta) if isinstance(meta, Mapping) else {}
+    annotations = meta.get("annotations")
+    annotations = dict(annotations) if isinstance(annotations, Mapping) else {}
+    annotations[UNDO] = go_json_ordered(
+        [[p, t, d] if r is None else [p, t, d, r] for p, t, d, r in undo])
+    meta["annotations"] = annotations
+    return {**obj, "metadata": meta}
 
 
-def keep_undo(obj: dict[str, Any], pod_path: tuple[str, ...],
-              undo: list[UndoEntry]) -> dict[str, Any]:
-    """The injected workload ``obj`` with ``undo`` in the record of its status annotation."""
-    from meshctl.manifests.find import get_path
-    from meshctl.sidecar.workload import metadata_path, replace_path
-
-    path = (*metadata_path(pod_path), "annotations")
-    annotations = get_path(obj, path)
-    if not isinstance(annotations, dict) or STATUS not in annotations:
+def without_undo(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` without the annotation of its undo record, and without an ``annotations`` that
+    holds nothing (else). What un-injection leaves, whether the record is there or not: the
+    record's entries are checked against it (a user's ``annotations: {}`` comes back through
+    one)."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, Mapping) or "annotations" not in meta:
         return obj
-    status = with_undo(str(annotations[STATUS]), undo)
-    if status == annotations[STATUS]:
+    annotations = meta["annotations"]
+    if isinstance(annotations, Mapping) and UNDO in annotations:
+        annotations = {k: v for k, v in annotations.items() if k != UNDO}
+    elif annotations:
         return obj
-    return replace_path(obj, path, {**annotations, STATUS: status})
+    new_meta = dict(meta)
+    if annotations:
+        new_meta["annotations"] = annotations
+    else:
+        del new_meta["annotations"]
+    return {**obj, "metadata": new_meta}

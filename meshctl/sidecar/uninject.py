@@ -62,7 +62,7 @@ from meshctl.sidecar.names import (
     VALIDATION,
 )
 from meshctl.sidecar.pod import recorded_probes
-from meshctl.sidecar.provenance import current_undo, recorded_undo
+from meshctl.sidecar.provenance import current_undo, recorded_undo, without_undo
 from meshctl.sidecar.quantity import respelt_resources
 from meshctl.sidecar.render import Renderer, select_templates, template_data
 from meshctl.sidecar.workload import (
@@ -431,7 +431,8 @@ def uninject(obj: dict[str, Any], pod_path: tuple[str, ...], settings: Settings,
         parent = dict(get_path(new_obj, meta_path[:-1]) or {})  # a template left without metadata
         parent.pop(meta_path[-1], None)
         new_obj = replace_path(new_obj, meta_path[:-1], parent)
-    undo = recorded_undo(annotations) if not mark_disabled else []
+    new_obj = without_undo(new_obj)
+    undo = recorded_undo(obj) if not mark_disabled else []
     return apply_undo(new_obj, undo) if undo else (new_obj, ())
 
 

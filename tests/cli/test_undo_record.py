@@ -45,8 +45,7 @@ def _inject(text: str) -> str:
 
 def _undo(text: str) -> list[list[object]]:
     doc = yaml.safe_load(text)
-    status = doc["spec"]["template"]["metadata"]["annotations"]["sidecar.istio.io/status"]
-    undo: list[list[object]] = json.loads(status)["meshctl"]["undo"]
+    undo: list[list[object]] = json.loads(doc["metadata"]["annotations"]["meshctl.dev/undo"])
     return undo
 
 
@@ -56,7 +55,11 @@ def _pod(text: str) -> dict[str, object]:
 
 
 def test_entries_name_a_place_a_text_and_a_digest() -> None:
-    undo = _undo(_inject(EMPTY_ANNOTATIONS))
+    """The record is on the Deployment's own metadata, not its pod template's (a change of it,
+    say of a comment it keeps, rolls no pod)."""
+    injected = _inject(EMPTY_ANNOTATIONS)
+    assert "meshctl.dev/undo" not in str(_pod(injected)["metadata"])
+    undo = _undo(injected)
     assert [e[0] for e in undo] == ["/spec/template/metadata/annotations",
                                     "/spec/template/spec/containers/0/readinessProbe"]
     assert undo[0][1] == ": {}  # none yet"
@@ -206,3 +209,13 @@ def test_a_text_that_cannot_be_written_back_leaves_the_others() -> None:
     assert back.rc == 0, back.stderr
     assert "      annotations: {}  # none yet\n" in back.stdout
     assert "      labels:\n        app: web\n" in back.stdout
+
+
+def test_a_comment_edit_changes_no_pod_template() -> None:
+    """The record keeps the user's comments at the places it records: a comment edit there
+    changes the record, which is why it lives on the workload's own metadata: the pod
+    template, and so the pods, stay the same (no rollout)."""
+    edited = EMPTY_ANNOTATIONS.replace("# none yet", "# reviewed")
+    one, two = _inject(EMPTY_ANNOTATIONS), _inject(edited)
+    assert _undo(one) != _undo(two)
+    assert _pod(one) == _pod(two)

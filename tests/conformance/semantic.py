@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from meshctl.sidecar.names import PROVENANCE, STATUS
+from meshctl.sidecar.names import PROVENANCE, STATUS, UNDO
 from meshctl.sidecar.quantity import canonical_quantity
 
 #: Go fields that are ``omitempty`` non-pointers: their zero value is never written by Go.
@@ -70,7 +70,8 @@ def normalize(value: Any, key: str = "") -> Any:
         for k, v in value.items():
             k = str(k)
             if k in ("annotations", "labels") and isinstance(v, Mapping):
-                norm: Any = {str(ak): _annotation(av, str(ak)) for ak, av in v.items()}
+                norm: Any = {str(ak): _annotation(av, str(ak)) for ak, av in v.items()
+                             if str(ak) != UNDO}  # meshctl's undo record: see _annotation
             elif k in QUANTITY_MAPS and isinstance(v, Mapping):
                 norm = {str(qk): canonical_quantity(qv) for qk, qv in v.items() if qv is not None}
             elif k in QUANTITY_KEYS:
@@ -92,8 +93,9 @@ def normalize(value: Any, key: str = "") -> Any:
 def _annotation(value: Any, key: str = "") -> str:
     """Annotation and label values are strings (sigs.k8s.io/yaml reads ``8080`` as "8080").
 
-    The one documented difference in what meshctl writes (docs/istio-config.md): its provenance
-    record, the ``meshctl`` key of the ``sidecar.istio.io/status`` JSON, which Istio ignores."""
+    The documented additions of what meshctl writes (docs/istio-config.md): its provenance
+    record, the ``meshctl`` key of the ``sidecar.istio.io/status`` JSON, which Istio ignores, and
+    its undo record, the ``meshctl.dev/undo`` annotation (dropped by :func:`normalize`)."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -139,9 +139,9 @@ def _recorded_undo(out: str) -> list[Any]:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            status = node.get("sidecar.istio.io/status")
-            if isinstance(status, str):
-                texts.extend(json.loads(status).get("meshctl", {}).get("undo", []))
+            undo = node.get("meshctl.dev/undo")
+            if isinstance(undo, str):
+                texts.extend(json.loads(undo))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
