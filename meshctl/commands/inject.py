@@ -105,6 +105,8 @@ class InjectStep:
                  uninject_settings: Settings | None = None) -> None:
         self.injector = injector
         self.uninject_first = uninject_first
+        #: a re-injection is an injection of kube-uninject's result (see Reversal)
+        self.rebuilds = uninject_first
         self.levels = levels or {}
         #: undone by kube-uninject, with its settings (``uninject_settings``, the built-in
         #: profile's; the injector's own when they are those)

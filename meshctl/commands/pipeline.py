@@ -178,6 +178,10 @@ class DocumentProcessor:
                 raise _not_an_object(type_name(data))
             new_data = self._object(data, chunk, results, (), touched)
             ops: list[dict[str, Any]] = []
+            if new_data is not data and self._rebuilds(touched):
+                rebuilt = self._rebuilt(chunk, data, results)
+                if rebuilt is not None:
+                    return rebuilt
             if new_data is not data:
                 if self.reversal is not None and touched:
                     ops, new_text = exact_result(doc, chunk, touched, self.reversal,
@@ -236,6 +240,35 @@ class DocumentProcessor:
         return apply_patch_to_text(doc, ops), new_data
 
     # -- steps undone exactly (meshctl.commands.reversal) -------------------------------------
+
+    def _rebuilds(self, touched: list[Touched]) -> bool:
+        """Whether the document is done again from its inverse: a step done before (a
+        re-injection that changes something: new settings, or a pod edited since) whose
+        inverse takes it out completely first (``reversal.rebuilds``)."""
+        reversal = self.reversal
+        return (reversal is not None and reversal.rebuilds
+                and any(not reversal.applies(t[1], t[2]) for t in touched))
+
+    def _rebuilt(self, chunk: Chunk, data: Any, results: list[Result]) -> Processed | None:
+        """The step on the inverse's text (kube-uninject's result), which it undoes exactly:
+        so the inverse of the result is that text, edits made since the first time included.
+        The report is the first pass's (``results``: what was done, and why); None when the
+        inverse cannot be had."""
+        base = self._inverse_of(chunk, chunk.text)
+        if not base or base == chunk.text:
+            return None
+        again = self.process(Chunk(chunk.source, chunk.index, base, chunk.start_line,
+                                   chunk.is_json))
+        text = base if again[0] is None else again[0]
+        if text == chunk.text:
+            return None, results, None
+        new_data = load_document(text).data
+        kind, namespace, name = object_ref(data)
+        refs = tuple(_list_resources(data, "")) if is_list(data) else ()
+        ops = make_patch(data, new_data) if self.keep_patches else []
+        change = DocumentChange(chunk.source, chunk.index, str(data.get("apiVersion") or ""),
+                                kind, namespace, name, ops, refs)
+        return text, results, change
 
     def _inverse_of(self, chunk: Chunk, text: str) -> str:
         """The inverse step run on ``text`` (a document of this chunk's)."""

@@ -44,6 +44,10 @@ if TYPE_CHECKING:  # typing is not imported at run time: it is start-up cost
         """How a step is undone, for steps whose inverse must give back the input's bytes
         (inject, undone by uninject); see :func:`exact_result`."""
 
+        #: a result of the step on a result of its own is made from the inverse's text
+        #: (``--reinject strip``: re-injection takes the old injection out completely first)
+        rebuilds: bool
+
         def applies(self, obj: dict[str, Any], pod_path: tuple[str, ...]) -> bool:
             """Whether the step's result on ``obj`` is to be undone exactly (a first
             injection: a re-injection is undone to the first one's input)."""

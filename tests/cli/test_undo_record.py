@@ -219,3 +219,23 @@ def test_a_comment_edit_changes_no_pod_template() -> None:
     one, two = _inject(EMPTY_ANNOTATIONS), _inject(edited)
     assert _undo(one) != _undo(two)
     assert _pod(one) == _pod(two)
+
+
+def test_reinjecting_an_edited_manifest_keeps_the_way_back_exact() -> None:
+    """A container added after injection, with a probe injection rewrites: re-injection (the
+    pod changed since) is an injection of kube-uninject's result, recorded afresh, so
+    kube-uninject of it gives what kube-uninject of the edited manifest gives, byte for
+    byte (the probe's number, flow style and comment)."""
+    injected = _inject(EMPTY_ANNOTATIONS)
+    proxy = "      - name: istio-proxy\n"
+    added = ("      - name: cache\n        image: redis\n        ports:\n        - name: redis\n"
+             "          containerPort: 6379\n        livenessProbe:\n"
+             "          tcpSocket: {port: 6379}  # mine\n")
+    edited = injected.replace(proxy, added + proxy)
+    reinjected = kube("kube-inject", edited)
+    assert reinjected.rc == 0, reinjected.stderr
+    assert "injected (stale_injection)" in reinjected.stderr
+    want = kube("kube-uninject", edited, "-q").stdout
+    assert "          tcpSocket: {port: 6379}  # mine\n" in want
+    assert kube("kube-uninject", reinjected.stdout, "-q").stdout == want
+    assert _inject(reinjected.stdout) == reinjected.stdout  # and a fixed point
