@@ -121,9 +121,9 @@ class InjectStep:
         entries = []
         for path, text in undo:
             at = pointer(path)
-            # a text that reads only in its document: what it read as there
-            reads = (digest_at(original, at) if text is not None and not verbatim_data(text)[0]
-                     else None)
+            # a text that reads only in its document (an alias, a merge): what it read as there
+            reads = (digest_at(original, at) if text is not None and "*" in text
+                     and not verbatim_data(text)[0] else None)
             entries.append((at, text, reads))
         return keep_undo(obj, undo_entries(undone, entries))
 
