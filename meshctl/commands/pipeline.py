@@ -207,11 +207,15 @@ class DocumentProcessor:
                 ops = make_patch(data, read)
         elif new_text is None:
             new_text = apply_patch_to_text(doc, ops)
+        return new_text, results, self._change(chunk, data, ops)
+
+    def _change(self, chunk: Chunk, data: dict[str, Any],
+                ops: list[dict[str, Any]]) -> DocumentChange:
+        """The record of a changed document (its patch only when the run prints patches)."""
         kind, namespace, name = object_ref(data)
         refs = tuple(_list_resources(data, "")) if is_list(data) else ()
-        change = DocumentChange(chunk.source, chunk.index, str(data.get("apiVersion") or ""),
-                                kind, namespace, name, ops if self.keep_patches else [], refs)
-        return new_text, results, change
+        return DocumentChange(chunk.source, chunk.index, str(data.get("apiVersion") or ""),
+                              kind, namespace, name, ops if self.keep_patches else [], refs)
 
     # -- texts written back as they were -------------------------------------------------------
 
@@ -249,7 +253,8 @@ class DocumentProcessor:
         return (reversal is not None and reversal.rebuilds
                 and any(not reversal.applies(t[1], t[2]) for t in touched))
 
-    def _rebuilt(self, chunk: Chunk, data: Any, results: list[Result]) -> Processed | None:
+    def _rebuilt(self, chunk: Chunk, data: dict[str, Any],
+                 results: list[Result]) -> Processed | None:
         """The step on the inverse's text (kube-uninject's result), which it undoes exactly:
         so the inverse of the result is that text, edits made since the first time included.
         The report is the first pass's (``results``: what was done, and why); None when the
@@ -262,13 +267,8 @@ class DocumentProcessor:
         text = base if again[0] is None else again[0]
         if text == chunk.text:
             return None, results, None
-        new_data = load_document(text).data
-        kind, namespace, name = object_ref(data)
-        refs = tuple(_list_resources(data, "")) if is_list(data) else ()
-        ops = make_patch(data, new_data) if self.keep_patches else []
-        change = DocumentChange(chunk.source, chunk.index, str(data.get("apiVersion") or ""),
-                                kind, namespace, name, ops, refs)
-        return text, results, change
+        ops = make_patch(data, load_document(text).data) if self.keep_patches else []
+        return text, results, self._change(chunk, data, ops)
 
     def _inverse_of(self, chunk: Chunk, text: str) -> str:
         """The inverse step run on ``text`` (a document of this chunk's)."""

@@ -42,7 +42,6 @@ import json
 from meshctl.errors import NotFoundError, NotReadyError, UsageError
 from meshctl.kube.ports import (
     HTTP_PORT_NAMES,
-    INGRESS_HTTP_PORT_NAMES,
     choose_port,
     named_port,
     port_label,
@@ -444,23 +443,6 @@ def find_ingress_gateway(services: Sequence[Obj], namespace: str) -> tuple[Obj, 
         f"{' or '.join(INGRESS_SERVICES)} and none labelled "
         f"{' or '.join(f'{k}={v}' for k, v in INGRESS_LABELS)}; --istio-namespace names "
         "the namespace it was installed in (a Helm install often uses istio-ingress)")
-
-
-def ingress_endpoint(
-    service: Obj,
-    pods: Sequence[Obj] = (),
-    nodes: Sequence[Obj] | None = (),
-    *,
-    port: str | int | None = None,
-    scheme: str | None = None,
-    path: str = "",
-    node_port: bool = False,
-) -> Endpoint:
-    """The ingress gateway's URL: its HTTP port by name (``http2``, then ``http``), never the
-    status port."""
-    return service_endpoint(
-        service, pods, nodes, port=port, scheme=scheme, path=path, node_port=node_port,
-        preferred=INGRESS_HTTP_PORT_NAMES, skip_status=True)
 
 
 # -- Gateway API -------------------------------------------------------------------------------

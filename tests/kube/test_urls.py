@@ -24,7 +24,6 @@ from meshctl.kube.urls import (
     addon_port,
     find_ingress_gateway,
     gateway_endpoint,
-    ingress_endpoint,
     render,
     service_endpoint,
     shell_quote,
@@ -254,12 +253,14 @@ def test_ingress_port_http2_then_http_and_env_ports() -> None:
         ports=[{"name": "status-port", "port": 15021}, {"name": "http", "port": 8080},
                {"name": "http2", "port": 80}, {"name": "https", "port": 443},
                {"name": "tcp", "port": 31400}])
-    ep = ingress_endpoint(svc)
+    # what `meshctl url --ingress` asks for (commands/url.py)
+    ep = service_endpoint(svc, preferred=ports.INGRESS_HTTP_PORT_NAMES, skip_status=True)
     assert (ep.port_name, ep.port, ep.secure_port, ep.tcp_port) == ("http2", 80, 443, 31400)
     assert ep.env() == {
         "INGRESS_HOST": "203.0.113.9", "INGRESS_PORT": "80", "SECURE_INGRESS_PORT": "443",
         "TCP_INGRESS_PORT": "31400", "GATEWAY_URL": "203.0.113.9:80"}
-    https = ingress_endpoint(svc, port="https")
+    https = service_endpoint(svc, port="https", preferred=ports.INGRESS_HTTP_PORT_NAMES,
+                             skip_status=True)
     assert https.url == "https://203.0.113.9"
 
 
