@@ -95,3 +95,28 @@ def run_cli(args: Sequence[str], stdin: str | bytes | None = None, cwd: str | No
         f"meshctl {' '.join(args)}: the fast path and click disagree"
     )
     return fast
+
+
+def run_in_pty(args: Sequence[str], env: dict[str, str] | None = None) -> tuple[bytes, int]:
+    """``python -m meshctl ARGS`` on a pseudo-terminal (what a person sees: colours, progress),
+    from the repository root; ``(everything it wrote, exit code)``."""
+    import pty
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.chdir(root)
+        os.environ.update(env or {})
+        os.execv(sys.executable, [sys.executable, "-m", "meshctl", *args])
+    out = b""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return out, os.waitstatus_to_exitcode(status)

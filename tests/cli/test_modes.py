@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import pytest
 import yaml
 
 from meshctl.errors import EXIT_OK, EXIT_WOULD_CHANGE
-from tests.clirunner import run_cli
+from tests.clirunner import run_cli, run_in_pty
 from tests.conftest import ROOT, SHARED
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -141,21 +140,7 @@ def test_diff_and_check_exit_codes_and_wording(tmp_path: Path) -> None:
 
 
 def _pty_run(args: list[str]) -> bytes:
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "meshctl", *args])
-    out = b""
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-    os.waitpid(pid, 0)
-    return out
+    return run_in_pty(args)[0]
 
 
 def test_terminal_colours_and_progress_bar(tmp_path: Path) -> None:

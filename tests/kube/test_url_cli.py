@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from meshctl.errors import EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_NOT_READY, EXIT_USAGE
-from tests.clirunner import run_cli
+from tests.clirunner import run_cli, run_in_pty
 from tests.conftest import ROOT
 from tests.kube import objects as o
 from tests.kube.emulator import EmulatorServer
@@ -136,25 +136,10 @@ def test_port_forward_prints_the_url_and_stops_on_ctrl_c(
 
 
 def test_wait_on_a_terminal_shows_a_spinner(cluster: EmulatorServer) -> None:
-    import pty
 
     cluster.add(o.modern_gateway(ip=None))
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.chdir(ROOT)
-        os.environ["MESHCTL_NO_CACHE"] = "1"
-        os.execv(sys.executable, [sys.executable, "-m", "meshctl", "url", "--ingress",
-                                  "--wait=3s", "--kubeconfig", str(cluster.kubeconfig)])
-    out = b""
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == EXIT_NOT_READY
+    out, code = run_in_pty(["url", "--ingress", "--wait=3s", "--kubeconfig",
+                            str(cluster.kubeconfig)], env={"MESHCTL_NO_CACHE": "1"})
+    assert code == EXIT_NOT_READY
     assert b"waiting: " in out and b"\x1b[" in out  # rich's status line, redrawn
     assert b"meshctl: error: timed out after 3s" in out
